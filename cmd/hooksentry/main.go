@@ -1,0 +1,234 @@
+// Command hooksentry is the local runner and operator CLI:
+//
+//	hooksentry run                          start the whole stack (make run)
+//	hooksentry tenant create --name NAME    create a tenant, print it as JSON
+//	hooksentry token --tenant ID [--ttl 1h] mint a JWT the local gateway accepts
+//
+// All commands share the state directory (HOOKSENTRY_STATE_DIR, default
+// .hooksentry).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/google/uuid"
+
+	"github.com/hooksentry/hooksentry/pkg/emulator"
+	"github.com/hooksentry/hooksentry/pkg/jwtauth"
+	"github.com/hooksentry/hooksentry/pkg/localstack"
+	"github.com/hooksentry/hooksentry/pkg/store"
+)
+
+const usage = `usage:
+  hooksentry run
+  hooksentry tenant create --name NAME [--id ID] [--aws]
+  hooksentry token --tenant ID [--ttl 1h]
+
+Settings: HOOKSENTRY_STATE_DIR (.hooksentry), HOOKSENTRY_LOCAL_ADDR (127.0.0.1:8080),
+HOOKSENTRY_DYNAMODB_PORT, HOOKSENTRY_KMS_PORT, HOOKSENTRY_SQS_PORT (0 = any free port),
+and the HOOKSENTRY_* function settings of the README.
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "hooksentry:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command")
+	}
+	switch {
+	case args[0] == "run":
+		return runStack(stdout, stderr)
+	case args[0] == "tenant" && len(args) > 1 && args[1] == "create":
+		return tenantCreate(args[2:], stdout)
+	case args[0] == "token":
+		return token(args[1:], stdout)
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", strings.Join(args, " "))
+	}
+}
+
+func stateDir() string {
+	if d := os.Getenv("HOOKSENTRY_STATE_DIR"); d != "" {
+		return d
+	}
+	return ".hooksentry"
+}
+
+func port(name string) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0, nil
+	}
+	p, err := strconv.Atoi(v)
+	if err != nil || p < 0 || p > 65535 {
+		return 0, fmt.Errorf("%s: %q is not a port number", name, v)
+	}
+	return p, nil
+}
+
+func runStack(stdout, stderr io.Writer) error {
+	addr := os.Getenv("HOOKSENTRY_LOCAL_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	var ports [3]int
+	for i, name := range []string{"HOOKSENTRY_DYNAMODB_PORT", "HOOKSENTRY_KMS_PORT", "HOOKSENTRY_SQS_PORT"} {
+		p, err := port(name)
+		if err != nil {
+			return err
+		}
+		ports[i] = p
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintln(stdout, "hooksentry: starting emulators (first run installs them)…")
+	st, err := localstack.Start(ctx, localstack.Options{
+		StateDir: stateDir(), Addr: addr,
+		DynamoDBPort: ports[0], KMSPort: ports[1], SQSPort: ports[2],
+		Log: stderr,
+	})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(stdout, `hooksentry: ready on %s
+  health:  curl %s/healthz
+  tenant:  go run ./cmd/hooksentry tenant create --name acme
+  token:   go run ./cmd/hooksentry token --tenant <tenant id>
+Press Ctrl-C to stop.
+`, st.URL, st.URL)
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "hooksentry: stopping")
+	return st.Close()
+}
+
+func tenantCreate(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
+	name := fs.String("name", "", "tenant name (required)")
+	id := fs.String("id", "", "tenant id (default: a new UUID)")
+	useAWS := fs.Bool("aws", false, "write to the table in AWS (HOOKSENTRY_TABLE_NAME, normal AWS configuration) instead of the local stack")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*name) == "" {
+		return errors.New("tenant create: --name is required")
+	}
+	if *id == "" {
+		*id = uuid.NewString()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	table := os.Getenv("HOOKSENTRY_TABLE_NAME")
+	if !*useAWS {
+		endpoint, tableName, stop, err := localDynamoDB(ctx)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		table = tableName
+		os.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+		for k, v := range map[string]string{"AWS_REGION": emulator.Region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"} {
+			os.Setenv(k, v)
+		}
+	}
+	if table == "" {
+		table = "hooksentry"
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("load AWS configuration: %w", err)
+	}
+	t := store.Tenant{ID: *id, Name: *name, CreatedAt: store.NewTenantTime(time.Now())}
+	if err := store.New(dynamodb.NewFromConfig(cfg), table).CreateTenant(ctx, t); err != nil {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(t)
+}
+
+// localDynamoDB finds the DynamoDB emulator of a running `hooksentry run`,
+// or starts the emulators on the same state directory for the duration of
+// the command.
+func localDynamoDB(ctx context.Context) (endpoint, table string, stop func(), err error) {
+	dir := stateDir()
+	if b, err := os.ReadFile(filepath.Join(dir, localstack.StateFile)); err == nil {
+		var s localstack.State
+		if json.Unmarshal(b, &s) == nil && reachable(s.DynamoDBEndpoint) {
+			return s.DynamoDBEndpoint, s.TableName, func() {}, nil
+		}
+	}
+	emu, err := emulator.Start(ctx, emulator.Options{StateDir: dir})
+	if err != nil {
+		return "", "", nil, err
+	}
+	for _, kv := range emu.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err == nil {
+		_, err = localstack.Provision(ctx, cfg, localstack.DefaultNames())
+	}
+	if err != nil {
+		_ = emu.Close()
+		return "", "", nil, err
+	}
+	return emu.DynamoDBEndpoint, localstack.DefaultNames().Table, func() { _ = emu.Close() }, nil
+}
+
+func reachable(endpoint string) bool {
+	host := strings.TrimPrefix(endpoint, "http://")
+	if host == "" {
+		return false
+	}
+	c, err := net.DialTimeout("tcp", host, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func token(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	tenant := fs.String("tenant", "", "tenant id (required)")
+	ttl := fs.Duration("ttl", time.Hour, "token lifetime")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *tenant == "" {
+		return errors.New("token: --tenant is required")
+	}
+	iss, err := jwtauth.LoadOrCreateIssuer(stateDir())
+	if err != nil {
+		return err
+	}
+	tok, err := iss.Mint(*tenant, *ttl)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, tok)
+	return err
+}

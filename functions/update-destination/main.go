@@ -1,0 +1,22 @@
+// Command update-destination is the Lambda function behind one management route; see
+// httpapi.API.Routes. It only wires and starts.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/hooksentry/hooksentry/pkg/app"
+)
+
+func main() {
+	env, err := app.LoadEnv(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "update-destination:", err)
+		os.Exit(1)
+	}
+	lambda.Start(env.ManagementFunction("update-destination"))
+}

@@ -1,0 +1,189 @@
+package main
+
+// The Lambda functions of HookSentry, their triggers, environment variable names and
+// IAM permissions, in one table. The stack (stack.go) is built from it; template.yaml
+// (SAM) declares the same thing by hand and parity_test.go compares the two.
+
+// Environment variable names read by the functions (see the contract, section 4).
+const (
+	envTableName               = "HOOKSENTRY_TABLE_NAME"
+	envKMSKeyID                = "HOOKSENTRY_KMS_KEY_ID"
+	envQueueURL                = "HOOKSENTRY_QUEUE_URL"
+	envDLQURL                  = "HOOKSENTRY_DLQ_URL"
+	envTenantClaim             = "HOOKSENTRY_TENANT_CLAIM"
+	envAllowPrivateNetworks    = "HOOKSENTRY_ALLOW_PRIVATE_NETWORKS"
+	envDeliveryTimeout         = "HOOKSENTRY_DELIVERY_TIMEOUT"
+	envRetryBaseDelay          = "HOOKSENTRY_RETRY_BASE_DELAY"
+	envRetryMaxDelay           = "HOOKSENTRY_RETRY_MAX_DELAY"
+	envMaxAttempts             = "HOOKSENTRY_MAX_ATTEMPTS"
+	envBreakerFailureThreshold = "HOOKSENTRY_BREAKER_FAILURE_THRESHOLD"
+	envBreakerCooldown         = "HOOKSENTRY_BREAKER_COOLDOWN"
+)
+
+// managementEnv is what every /api/v1 function reads.
+var managementEnv = []string{envTableName, envKMSKeyID, envQueueURL, envTenantClaim, envAllowPrivateNetworks}
+
+// resource names an ARN that a policy statement grants on.
+type resource int
+
+const (
+	resTable         resource = iota // the table itself
+	resTableIndexes                  // <table>/index/*
+	resTableIndexGSI                 // <table>/index/gsi1
+	resKey                           // the KMS key
+	resDeliveryQueue                 // the delivery queue
+	resDeadLetter                    // the dead-letter queue
+)
+
+// permission is one IAM statement: Allow Actions on Resources. KMS statements
+// also carry the encryption-context condition (kmsContextCondition).
+type permission struct {
+	Actions   []string
+	Resources []resource
+}
+
+// route is one HTTP API route. Public routes have no authorizer; every other
+// route uses the JWT authorizer.
+type route struct {
+	Method string
+	Path   string
+	Public bool
+}
+
+// functionSpec describes one Lambda function built from functions/<Dir>/main.go
+// into build/<Dir>/bootstrap.
+type functionSpec struct {
+	Dir            string // directory name under functions/ and build/
+	ID             string // construct id in CDK == logical id in template.yaml
+	MemoryMB       int
+	TimeoutSeconds int
+	Env            []string // environment variable names, exactly
+	Routes         []route
+	SQSTrigger     bool   // consumes the delivery queue through an event source mapping
+	Schedule       string // EventBridge schedule expression, if any
+	Permissions    []permission
+}
+
+const (
+	httpTimeoutSeconds    = 10
+	deliverTimeoutSeconds = 60
+	sweeperTimeoutSeconds = 60
+	// The delivery queue's visibility timeout is six times the consumer's
+	// timeout, as AWS recommends for SQS event sources.
+	deliveryQueueVisibilitySeconds = 6 * deliverTimeoutSeconds
+	deliveryQueueMaxReceiveCount   = 5
+	deadLetterRetentionDays        = 14
+	sweeperSchedule                = "rate(1 minute)"
+)
+
+// kmsContextKeys are the encryption-context keys that every KMS call of HookSentry
+// carries (the envelope binds a secret to its tenant and destination). IAM refuses
+// GenerateDataKey and Decrypt without both.
+var kmsContextKeys = []string{"tenantId", "destinationId"}
+
+func ddb(actions ...string) []string { return prefixed("dynamodb:", actions) }
+func sqs(actions ...string) []string { return prefixed("sqs:", actions) }
+func kms(actions ...string) []string { return prefixed("kms:", actions) }
+
+func prefixed(prefix string, actions []string) []string {
+	out := make([]string, len(actions))
+	for i, a := range actions {
+		out[i] = prefix + a
+	}
+	return out
+}
+
+// functionSpecs is the list of functions, in the order of template.yaml.
+var functionSpecs = []functionSpec{
+	{
+		Dir: "create-destination", ID: "CreateDestinationFunction",
+		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
+		Routes: []route{{Method: "POST", Path: "/api/v1/destinations"}},
+		Permissions: []permission{
+			{ddb("GetItem", "PutItem"), []resource{resTable}},
+			{kms("GenerateDataKey"), []resource{resKey}},
+		},
+	},
+	{
+		Dir: "list-destinations", ID: "ListDestinationsFunction",
+		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
+		Routes: []route{{Method: "GET", Path: "/api/v1/destinations"}},
+		Permissions: []permission{
+			{ddb("GetItem"), []resource{resTable}},
+			{ddb("Query"), []resource{resTableIndexGSI}},
+		},
+	},
+	{
+		Dir: "get-destination", ID: "GetDestinationFunction",
+		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
+		Routes: []route{{Method: "GET", Path: "/api/v1/destinations/{id}"}},
+		Permissions: []permission{
+			{ddb("GetItem"), []resource{resTable}},
+		},
+	},
+	{
+		Dir: "update-destination", ID: "UpdateDestinationFunction",
+		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
+		Routes: []route{{Method: "PATCH", Path: "/api/v1/destinations/{id}"}},
+		Permissions: []permission{
+			{ddb("GetItem", "UpdateItem"), []resource{resTable}},
+			{kms("GenerateDataKey"), []resource{resKey}},
+			{sqs("SendMessage"), []resource{resDeliveryQueue}},
+		},
+	},
+	{
+		Dir: "delete-destination", ID: "DeleteDestinationFunction",
+		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
+		Routes: []route{{Method: "DELETE", Path: "/api/v1/destinations/{id}"}},
+		Permissions: []permission{
+			{ddb("GetItem", "DeleteItem"), []resource{resTable}},
+		},
+	},
+	{
+		Dir: "regenerate-ingest-token", ID: "RegenerateIngestTokenFunction",
+		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
+		Routes: []route{{Method: "POST", Path: "/api/v1/destinations/{id}/ingest-token"}},
+		Permissions: []permission{
+			{ddb("GetItem", "PutItem", "DeleteItem", "UpdateItem"), []resource{resTable}},
+		},
+	},
+	{
+		Dir: "ingest", ID: "IngestFunction",
+		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds,
+		Env:    []string{envTableName, envQueueURL},
+		Routes: []route{{Method: "POST", Path: "/ingest/{token}", Public: true}},
+		Permissions: []permission{
+			{ddb("GetItem", "PutItem"), []resource{resTable}},
+			{sqs("SendMessage"), []resource{resDeliveryQueue}},
+		},
+	},
+	{
+		Dir: "deliver", ID: "DeliverFunction",
+		MemoryMB: 256, TimeoutSeconds: deliverTimeoutSeconds,
+		Env: []string{
+			envTableName, envKMSKeyID, envQueueURL, envAllowPrivateNetworks,
+			envDeliveryTimeout, envRetryBaseDelay, envRetryMaxDelay, envMaxAttempts,
+			envBreakerFailureThreshold, envBreakerCooldown,
+		},
+		SQSTrigger: true,
+		Permissions: []permission{
+			{ddb("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"), []resource{resTable, resTableIndexes}},
+			{kms("Decrypt"), []resource{resKey}},
+			// SendMessage/ChangeMessageVisibility: the function re-schedules work itself;
+			// ReceiveMessage/DeleteMessage/GetQueueAttributes: the event source mapping
+			// polls with the function's role.
+			{sqs("SendMessage", "ChangeMessageVisibility", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes"), []resource{resDeliveryQueue}},
+		},
+	},
+	{
+		Dir: "sweeper", ID: "SweeperFunction",
+		MemoryMB: 128, TimeoutSeconds: sweeperTimeoutSeconds,
+		Env:      []string{envTableName, envQueueURL, envDLQURL, envBreakerCooldown},
+		Schedule: sweeperSchedule,
+		Permissions: []permission{
+			{ddb("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"), []resource{resTable, resTableIndexes}},
+			{sqs("SendMessage"), []resource{resDeliveryQueue}},
+			{sqs("ReceiveMessage", "DeleteMessage", "GetQueueAttributes"), []resource{resDeadLetter}},
+		},
+	},
+}

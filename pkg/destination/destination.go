@@ -1,0 +1,119 @@
+// Package destination owns the Destination aggregate: its fields and rules,
+// the decoding of create and update requests, listing with pagination and
+// filters, ingest tokens, and the Service that applies those rules against a
+// Store and a Sealer. It knows nothing about HTTP or AWS.
+package destination
+
+import (
+	"strings"
+	"time"
+)
+
+// Status is the delivery state of a destination.
+type Status string
+
+const (
+	Active    Status = "Active"
+	Inactive  Status = "Inactive"
+	Suspended Status = "Suspended" // set only by the circuit breaker
+)
+
+// ParseStatus matches s case-insensitively against the three statuses.
+func ParseStatus(s string) (Status, bool) {
+	for _, v := range []Status{Active, Inactive, Suspended} {
+		if strings.EqualFold(s, string(v)) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// AuthType says how deliveries authenticate to the destination. The zero
+// value means no authentication.
+type AuthType string
+
+const (
+	AuthNone        AuthType = ""
+	AuthAPIKey      AuthType = "ApiKey"
+	AuthBearerToken AuthType = "BearerToken"
+	AuthJwtBearer   AuthType = "JwtBearer"
+	AuthBasic       AuthType = "BasicAuth"
+)
+
+// ParseAuthType matches s case-insensitively against the four auth types.
+func ParseAuthType(s string) (AuthType, bool) {
+	for _, v := range []AuthType{AuthAPIKey, AuthBearerToken, AuthJwtBearer, AuthBasic} {
+		if strings.EqualFold(s, string(v)) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// Rate limit bounds of CONTRACT §1.
+const (
+	MinRateLimit     = 1
+	MaxRateLimit     = 1000
+	DefaultRateLimit = 5
+	MaxURLLength     = 2048
+)
+
+// Destination is a tenant's HTTPS endpoint. Credentials are held only in
+// sealed form; TokenHash is the SHA-256 of the current ingest token.
+type Destination struct {
+	ID              string
+	TenantID        string
+	URL             string
+	Status          Status
+	ServerRateLimit int
+	AuthType        AuthType
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+
+	Sealed    *Sealed // nil when AuthType is AuthNone
+	TokenHash string
+	Version   int64 // optimistic-concurrency counter, bumped by every write
+}
+
+// Sealed is envelope-encrypted credentials: the AES-GCM ciphertext and the
+// KMS-encrypted data key that opens it. Neither is useful without KMS.
+type Sealed struct {
+	Ciphertext   []byte
+	EncryptedKey []byte
+}
+
+// Credentials is the plaintext secret of one AuthType. Only the fields of
+// that type are set. It exists only in memory, between decoding a request
+// and sealing, or between opening and sending a delivery.
+type Credentials struct {
+	HeaderName    string `json:"headerName,omitempty"`
+	Value         string `json:"value,omitempty"`
+	Token         string `json:"token,omitempty"`
+	TokenEndpoint string `json:"tokenEndpoint,omitempty"`
+	ClientID      string `json:"clientId,omitempty"`
+	ClientSecret  string `json:"clientSecret,omitempty"`
+	Scope         string `json:"scope,omitempty"`
+	Username      string `json:"username,omitempty"`
+	Password      string `json:"password,omitempty"`
+}
+
+// EncryptionContext binds sealed credentials to their tenant and
+// destination, so a ciphertext copied onto another item fails to open.
+func EncryptionContext(tenantID, destinationID string) map[string]string {
+	return map[string]string{
+		"tenantId":      tenantID,
+		"destinationId": destinationID,
+		"purpose":       "destination-credentials",
+	}
+}
+
+// Timestamp truncates t to the millisecond precision that the API shows, so
+// stored, sorted and displayed times agree.
+func Timestamp(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Millisecond)
+}
+
+// FormatTime renders t as CONTRACT §1 requires: UTC, three fractional digits.
+func FormatTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}

@@ -1,0 +1,389 @@
+package destination
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/hooksentry/hooksentry/pkg/apperror"
+)
+
+// CreateInput is a validated create request.
+type CreateInput struct {
+	URL             string
+	ServerRateLimit int
+	AuthType        AuthType
+	Credentials     *Credentials
+}
+
+// Patch is a validated update request; nil fields are left unchanged.
+type Patch struct {
+	URL             *string
+	ServerRateLimit *int
+	Status          *Status
+	AuthType        *AuthType
+	Credentials     *Credentials
+	RemoveAuth      bool
+}
+
+// URLPolicy refuses URLs that the deployment must never call, such as IP
+// literals in private ranges outside local mode. Nil allows every URL that
+// passes the syntactic rules.
+type URLPolicy func(u *url.URL) error
+
+// object is a JSON object whose property names have been lower-cased,
+// because CONTRACT §1 matches request property names case-insensitively.
+type object map[string]json.RawMessage
+
+func decodeObject(body []byte) (object, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var raw map[string]json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return nil, apperror.Validation(apperror.FieldError{Field: "body", Message: "must be a JSON object: " + jsonProblem(err)})
+	}
+	if raw == nil {
+		return nil, apperror.Validation(apperror.FieldError{Field: "body", Message: "must be a JSON object"})
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, apperror.Validation(apperror.FieldError{Field: "body", Message: "must contain a single JSON object"})
+	}
+	obj := make(object, len(raw))
+	for k, v := range raw {
+		obj[strings.ToLower(k)] = v
+	}
+	return obj, nil
+}
+
+// jsonProblem describes a decoding error without echoing the input, which
+// may contain secrets.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return "expected an object, got " + typ.Value
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "unexpected end of input"
+	default:
+		return "malformed JSON"
+	}
+}
+
+// present reports whether the property exists and is not null: clients that
+// serialise absent optional fields as null mean "not provided".
+func (o object) present(name string) (json.RawMessage, bool) {
+	v, ok := o[strings.ToLower(name)]
+	if !ok || bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+		return nil, false
+	}
+	return v, true
+}
+
+func (o object) str(f *apperror.Fields, name string) (string, bool) {
+	raw, ok := o.present(name)
+	if !ok {
+		return "", false
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		f.Add(name, "must be a string")
+		return "", false
+	}
+	return s, true
+}
+
+func (o object) boolean(f *apperror.Fields, name string) (bool, bool) {
+	raw, ok := o.present(name)
+	if !ok {
+		return false, false
+	}
+	var b bool
+	if err := json.Unmarshal(raw, &b); err != nil {
+		f.Add(name, "must be a boolean")
+		return false, false
+	}
+	return b, true
+}
+
+func (o object) rateLimit(f *apperror.Fields, name string) (int, bool) {
+	raw, ok := o.present(name)
+	if !ok {
+		return 0, false
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err != nil {
+		f.Add(name, "must be an integer from %d to %d", MinRateLimit, MaxRateLimit)
+		return 0, false
+	}
+	v, err := n.Int64()
+	if err != nil || v < MinRateLimit || v > MaxRateLimit {
+		f.Add(name, "must be an integer from %d to %d", MinRateLimit, MaxRateLimit)
+		return 0, false
+	}
+	return int(v), true
+}
+
+// ParseCreate decodes and validates a create request body.
+func ParseCreate(body []byte, policy URLPolicy) (CreateInput, error) {
+	obj, err := decodeObject(body)
+	if err != nil {
+		return CreateInput{}, err
+	}
+	var f apperror.Fields
+	in := CreateInput{ServerRateLimit: DefaultRateLimit}
+
+	if u, ok := obj.str(&f, "url"); ok {
+		in.URL = validateURL(&f, "url", u, policy)
+	} else if _, exists := obj.present("url"); !exists {
+		f.Add("url", "is required")
+	}
+	if n, ok := obj.rateLimit(&f, "serverRateLimit"); ok {
+		in.ServerRateLimit = n
+	}
+	in.AuthType, in.Credentials = parseAuth(&f, obj, AuthNone, policy, true)
+	if err := f.Err(); err != nil {
+		return CreateInput{}, err
+	}
+	return in, nil
+}
+
+// ParsePatch decodes and validates an update request body. current is the
+// auth type the destination has now, because credentials sent alone replace
+// the secret of that type.
+func ParsePatch(body []byte, current AuthType, policy URLPolicy) (Patch, error) {
+	obj, err := decodeObject(body)
+	if err != nil {
+		return Patch{}, err
+	}
+	var f apperror.Fields
+	var p Patch
+
+	if u, ok := obj.str(&f, "url"); ok {
+		v := validateURL(&f, "url", u, policy)
+		p.URL = &v
+	}
+	if n, ok := obj.rateLimit(&f, "serverRateLimit"); ok {
+		p.ServerRateLimit = &n
+	}
+	if s, ok := obj.str(&f, "status"); ok {
+		st, valid := ParseStatus(s)
+		switch {
+		case !valid:
+			f.Add("status", "must be active or inactive")
+		case st == Suspended:
+			f.Add("status", "must be active or inactive: Suspended is managed by the circuit breaker")
+		default:
+			p.Status = &st
+		}
+	}
+	remove, _ := obj.boolean(&f, "removeAuth")
+	_, hasType := obj.present("authType")
+	_, hasCreds := obj.present("credentials")
+	if remove {
+		if hasType || hasCreds {
+			f.Add("removeAuth", "cannot be combined with authType or credentials")
+		}
+		p.RemoveAuth = true
+	} else if hasType || hasCreds {
+		at, creds := parseAuth(&f, obj, current, policy, false)
+		if creds != nil {
+			p.AuthType, p.Credentials = &at, creds
+		}
+	}
+	if err := f.Err(); err != nil {
+		return Patch{}, err
+	}
+	return p, nil
+}
+
+// parseAuth validates the authType/credentials pair. On create both or
+// neither must be present. On update, credentials alone replace the secret of
+// the current type.
+func parseAuth(f *apperror.Fields, obj object, current AuthType, policy URLPolicy, create bool) (AuthType, *Credentials) {
+	typeName, hasType := obj.str(f, "authType")
+	rawCreds, hasCreds := obj.present("credentials")
+	if _, sent := obj.present("authType"); sent && !hasType {
+		return AuthNone, nil // wrong JSON type, already recorded
+	}
+	at := current
+	if hasType {
+		parsed, ok := ParseAuthType(typeName)
+		if !ok {
+			f.Add("authType", "must be one of ApiKey, BearerToken, JwtBearer, BasicAuth")
+			return AuthNone, nil
+		}
+		at = parsed
+	}
+	switch {
+	case hasType && !hasCreds:
+		f.Add("credentials", "are required when authType is set")
+		return AuthNone, nil
+	case !hasType && hasCreds && create:
+		f.Add("authType", "is required when credentials are set")
+		return AuthNone, nil
+	case !hasType && hasCreds && at == AuthNone:
+		f.Add("credentials", "cannot be set: the destination has no authType")
+		return AuthNone, nil
+	case !hasCreds:
+		return AuthNone, nil
+	}
+	creds := parseCredentials(f, at, rawCreds, policy)
+	if creds == nil {
+		return AuthNone, nil
+	}
+	return at, creds
+}
+
+// credentialFields lists, per type, each allowed property and whether it is
+// required to be non-empty.
+var credentialFields = map[AuthType][]struct {
+	name     string
+	required bool
+}{
+	AuthAPIKey:      {{"headerName", true}, {"value", true}},
+	AuthBearerToken: {{"token", true}},
+	AuthJwtBearer:   {{"tokenEndpoint", true}, {"clientId", true}, {"clientSecret", true}, {"scope", false}},
+	AuthBasic:       {{"username", true}, {"password", false}},
+}
+
+func parseCredentials(f *apperror.Fields, at AuthType, raw json.RawMessage, policy URLPolicy) *Credentials {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		f.Add("credentials", "must be an object of the %s shape", at)
+		return nil
+	}
+	fields := credentialFields[at]
+	values := map[string]string{}
+	before := len(*f)
+	for k, v := range m {
+		name := ""
+		for _, cf := range fields {
+			if strings.EqualFold(k, cf.name) {
+				name = cf.name
+			}
+		}
+		if name == "" {
+			f.Add("credentials."+k, "is not a property of %s credentials", at)
+			continue
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			f.Add("credentials."+name, "must be a string")
+			continue
+		}
+		if len(s) > 4096 {
+			f.Add("credentials."+name, "must be at most 4096 characters")
+			continue
+		}
+		if strings.ContainsFunc(s, isControl) {
+			f.Add("credentials."+name, "must not contain control characters")
+			continue
+		}
+		values[name] = s
+	}
+	for _, cf := range fields {
+		if _, ok := values[cf.name]; !ok && cf.required && !hasField(*f, "credentials."+cf.name) {
+			f.Add("credentials."+cf.name, "is required for %s", at)
+		} else if cf.required && values[cf.name] == "" && !hasField(*f, "credentials."+cf.name) {
+			f.Add("credentials."+cf.name, "must not be empty")
+		}
+	}
+	c := &Credentials{
+		HeaderName: values["headerName"], Value: values["value"],
+		Token:         values["token"],
+		TokenEndpoint: values["tokenEndpoint"], ClientID: values["clientId"], ClientSecret: values["clientSecret"], Scope: values["scope"],
+		Username: values["username"], Password: values["password"],
+	}
+	switch at {
+	case AuthAPIKey:
+		if c.HeaderName != "" && !validHeaderName(c.HeaderName) {
+			f.Add("credentials.headerName", "must be an HTTP header name that HookSentry does not set itself")
+		}
+	case AuthJwtBearer:
+		if c.TokenEndpoint != "" {
+			c.TokenEndpoint = validateURL(f, "credentials.tokenEndpoint", c.TokenEndpoint, policy)
+		}
+	case AuthBasic:
+		if strings.Contains(c.Username, ":") {
+			f.Add("credentials.username", "must not contain ':'")
+		}
+	}
+	if len(*f) > before {
+		return nil
+	}
+	return c
+}
+
+func hasField(f apperror.Fields, name string) bool {
+	for _, e := range f {
+		if e.Field == name {
+			return true
+		}
+	}
+	return false
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// reservedHeaders may not carry an API key: they are set by HTTP itself or
+// by HookSentry, and overriding them would corrupt the delivery.
+var reservedHeaders = map[string]bool{
+	"host": true, "content-length": true, "content-type": true, "transfer-encoding": true,
+	"connection": true, "keep-alive": true, "upgrade": true, "te": true, "trailer": true,
+	"proxy-authorization": true, "proxy-connection": true, "cookie": true,
+	"webhook-id": true, "webhook-timestamp": true, "webhook-signature": true,
+}
+
+func validHeaderName(name string) bool {
+	if len(name) > 256 || reservedHeaders[strings.ToLower(name)] {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return name != ""
+}
+
+// validateURL applies CONTRACT §1's URL rules and returns the URL as given.
+func validateURL(f *apperror.Fields, field, raw string, policy URLPolicy) string {
+	if len(raw) > MaxURLLength {
+		f.Add(field, "must be at most %d characters", MaxURLLength)
+		return ""
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || strings.ContainsFunc(raw, isControl) || strings.ContainsAny(raw, " \\"):
+		f.Add(field, "must be a valid absolute URL")
+	case !strings.EqualFold(u.Scheme, "https"):
+		f.Add(field, "must use https")
+	case u.Hostname() == "" || u.Opaque != "":
+		f.Add(field, "must have a host")
+	case u.User != nil:
+		f.Add(field, "must not contain user information")
+	default:
+		if u.Port() != "" {
+			var p int
+			if _, err := fmt.Sscanf(u.Port(), "%d", &p); err != nil || p < 1 || p > 65535 {
+				f.Add(field, "must have a port from 1 to 65535")
+				return ""
+			}
+		}
+		if policy != nil {
+			if err := policy(u); err != nil {
+				f.Add(field, "must not point to a private or reserved address: %v", err)
+				return ""
+			}
+		}
+		return raw
+	}
+	return ""
+}

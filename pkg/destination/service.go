@@ -1,0 +1,259 @@
+package destination
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hooksentry/hooksentry/pkg/apperror"
+)
+
+// Store persists destinations, tenants and ingest-token lookups.
+//
+// GetDestination returns an apperror NotFound error for an unknown id.
+// UpdateDestination and ReplaceIngestToken return an apperror Conflict error
+// when the stored Version differs from d.Version; NotFound when the item is
+// gone.
+type Store interface {
+	TenantExists(ctx context.Context, tenantID string) (bool, error)
+	CreateDestination(ctx context.Context, d Destination) error
+	GetDestination(ctx context.Context, id string) (Destination, error)
+	ListDestinations(ctx context.Context, tenantID string) ([]Destination, error)
+	UpdateDestination(ctx context.Context, d Destination, resetBreaker bool) (Destination, error)
+	DeleteDestination(ctx context.Context, d Destination) error
+	ReplaceIngestToken(ctx context.Context, d Destination, newHash string) error
+}
+
+// Sealer envelope-encrypts secrets under an encryption context.
+type Sealer interface {
+	Seal(ctx context.Context, plaintext []byte, encryptionContext map[string]string) (Sealed, error)
+	Open(ctx context.Context, s Sealed, encryptionContext map[string]string) ([]byte, error)
+}
+
+// Service applies the destination rules. All fields but Store and Sealer
+// are optional.
+type Service struct {
+	Store  Store
+	Sealer Sealer
+	Policy URLPolicy        // refuses URLs outside the allowed networks
+	Now    func() time.Time // injected clock; time.Now when nil
+	Random io.Reader        // ingest-token randomness; crypto/rand when nil
+	// Activated is called after a destination becomes Active through the API,
+	// so that events held while it was Inactive or Suspended are re-driven.
+	Activated func(ctx context.Context, d Destination) error
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return Timestamp(s.Now())
+	}
+	return Timestamp(time.Now())
+}
+
+// Create registers a destination for an existing tenant and returns it with
+// its ingest token, which is shown only this once.
+func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput) (Destination, string, error) {
+	ok, err := s.Store.TenantExists(ctx, tenantID)
+	if err != nil {
+		return Destination{}, "", fmt.Errorf("check tenant: %w", err)
+	}
+	if !ok {
+		return Destination{}, "", apperror.New(apperror.NotFound, "Tenant %q was not found.", tenantID)
+	}
+	id, err := uuid.NewRandomFromReader(s.random())
+	if err != nil {
+		return Destination{}, "", fmt.Errorf("generate destination id: %w", err)
+	}
+	token, hash, err := NewIngestToken(s.Random)
+	if err != nil {
+		return Destination{}, "", err
+	}
+	now := s.now()
+	d := Destination{
+		ID: id.String(), TenantID: tenantID, URL: in.URL, Status: Active,
+		ServerRateLimit: in.ServerRateLimit, CreatedAt: now, UpdatedAt: now,
+		TokenHash: hash, Version: 1,
+	}
+	if err := s.setCredentials(ctx, &d, in.AuthType, in.Credentials); err != nil {
+		return Destination{}, "", err
+	}
+	if err := s.Store.CreateDestination(ctx, d); err != nil {
+		return Destination{}, "", fmt.Errorf("store destination: %w", err)
+	}
+	return d, token, nil
+}
+
+func (s *Service) random() io.Reader {
+	if s.Random != nil {
+		return s.Random
+	}
+	return rand.Reader
+}
+
+// List returns one page of the tenant's destinations. An unknown tenant has
+// no destinations, so it gets an empty page rather than an error.
+func (s *Service) List(ctx context.Context, tenantID string, q ListQuery) (Page, error) {
+	all, err := s.Store.ListDestinations(ctx, tenantID)
+	if err != nil {
+		return Page{}, fmt.Errorf("list destinations: %w", err)
+	}
+	return q.Apply(all), nil
+}
+
+// Get returns a destination of the tenant.
+func (s *Service) Get(ctx context.Context, tenantID, id string) (Destination, error) {
+	return s.owned(ctx, tenantID, id)
+}
+
+// owned loads a destination and checks the caller may see it: an unknown
+// tenant is 404, another tenant's destination 403.
+func (s *Service) owned(ctx context.Context, tenantID, id string) (Destination, error) {
+	ok, err := s.Store.TenantExists(ctx, tenantID)
+	if err != nil {
+		return Destination{}, fmt.Errorf("check tenant: %w", err)
+	}
+	if !ok {
+		return Destination{}, apperror.New(apperror.NotFound, "Tenant %q was not found.", tenantID)
+	}
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		return Destination{}, apperror.New(apperror.NotFound, "Destination %q was not found.", id)
+	}
+	d, err := s.Store.GetDestination(ctx, id)
+	if err != nil {
+		return Destination{}, err
+	}
+	if d.TenantID != tenantID {
+		return Destination{}, apperror.New(apperror.Forbidden, "Destination %q belongs to another tenant.", id)
+	}
+	return d, nil
+}
+
+// Update applies a validated patch. body is decoded here rather than by the
+// caller because credentials sent alone depend on the stored auth type.
+// Concurrent writers (another PATCH, the circuit breaker) are detected by
+// version and the patch is re-applied to the fresh item.
+func (s *Service) Update(ctx context.Context, tenantID, id string, body []byte) (Destination, error) {
+	for attempt := 0; ; attempt++ {
+		cur, err := s.owned(ctx, tenantID, id)
+		if err != nil {
+			return Destination{}, err
+		}
+		p, err := ParsePatch(body, cur.AuthType, s.Policy)
+		if err != nil {
+			return Destination{}, err
+		}
+		next := cur
+		if p.URL != nil {
+			next.URL = *p.URL
+		}
+		if p.ServerRateLimit != nil {
+			next.ServerRateLimit = *p.ServerRateLimit
+		}
+		reset := false
+		if p.Status != nil {
+			reset = *p.Status == Active && cur.Status == Suspended
+			next.Status = *p.Status
+		}
+		if p.RemoveAuth {
+			next.AuthType, next.Sealed = AuthNone, nil
+		}
+		if p.Credentials != nil {
+			if err := s.setCredentials(ctx, &next, *p.AuthType, p.Credentials); err != nil {
+				return Destination{}, err
+			}
+		}
+		next.UpdatedAt = s.now()
+		saved, err := s.Store.UpdateDestination(ctx, next, reset)
+		if apperror.CodeOf(err) == apperror.Conflict && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			return Destination{}, fmt.Errorf("update destination: %w", err)
+		}
+		if saved.Status == Active && cur.Status != Active && s.Activated != nil {
+			if err := s.Activated(ctx, saved); err != nil {
+				// The sweeper re-drives held events too; the update stands.
+				return saved, nil
+			}
+		}
+		return saved, nil
+	}
+}
+
+// Delete removes a destination; its pending events are dropped as they come
+// up for delivery.
+func (s *Service) Delete(ctx context.Context, tenantID, id string) error {
+	d, err := s.owned(ctx, tenantID, id)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteDestination(ctx, d); err != nil {
+		return fmt.Errorf("delete destination: %w", err)
+	}
+	return nil
+}
+
+// RegenerateIngestToken replaces the ingest token; the old one stops working
+// before the new one is returned.
+func (s *Service) RegenerateIngestToken(ctx context.Context, tenantID, id string) (string, error) {
+	for attempt := 0; ; attempt++ {
+		d, err := s.owned(ctx, tenantID, id)
+		if err != nil {
+			return "", err
+		}
+		token, hash, err := NewIngestToken(s.Random)
+		if err != nil {
+			return "", err
+		}
+		err = s.Store.ReplaceIngestToken(ctx, d, hash)
+		if apperror.CodeOf(err) == apperror.Conflict && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("replace ingest token: %w", err)
+		}
+		return token, nil
+	}
+}
+
+// setCredentials seals creds for d, bound to its tenant and id.
+func (s *Service) setCredentials(ctx context.Context, d *Destination, at AuthType, creds *Credentials) error {
+	if at == AuthNone || creds == nil {
+		d.AuthType, d.Sealed = AuthNone, nil
+		return nil
+	}
+	plain, err := json.Marshal(creds)
+	if err != nil {
+		return fmt.Errorf("encode credentials: %w", err)
+	}
+	sealed, err := s.Sealer.Seal(ctx, plain, EncryptionContext(d.TenantID, d.ID))
+	clear(plain)
+	if err != nil {
+		return fmt.Errorf("seal credentials: %w", err)
+	}
+	d.AuthType, d.Sealed = at, &sealed
+	return nil
+}
+
+// OpenCredentials decrypts a destination's credentials for a delivery.
+func OpenCredentials(ctx context.Context, sealer Sealer, d Destination) (Credentials, error) {
+	if d.AuthType == AuthNone || d.Sealed == nil {
+		return Credentials{}, errors.New("destination has no credentials")
+	}
+	plain, err := sealer.Open(ctx, *d.Sealed, EncryptionContext(d.TenantID, d.ID))
+	if err != nil {
+		return Credentials{}, fmt.Errorf("open credentials of destination %s: %w", d.ID, err)
+	}
+	defer clear(plain)
+	var c Credentials
+	if err := json.Unmarshal(plain, &c); err != nil {
+		return Credentials{}, fmt.Errorf("decode credentials of destination %s: %w", d.ID, err)
+	}
+	return c, nil
+}

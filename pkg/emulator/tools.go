@@ -1,0 +1,250 @@
+package emulator
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// The pinned local-kms. Bump both together; EnsureTools reinstalls when the
+// version marker next to the binary differs.
+const (
+	localKMSModule  = "github.com/nsmithuk/local-kms"
+	localKMSVersion = "v0.0.0-20260228092603-2a5e92d09ab6"
+	localKMSBinary  = "local-kms"
+)
+
+// minNodeMajor is the oldest Node.js the npm emulators support.
+const minNodeMajor = 18
+
+// npmMarker, inside node_modules, holds the SHA-256 of the package-lock.json
+// that node_modules was installed from. Comparing content rather than
+// modification times is not fooled by git checkouts touching files.
+const npmMarker = ".hooksentry-package-lock.sha256"
+
+// FindRepoRoot walks up from dir to the first directory containing go.mod
+// and checks that it has tools/emulators/package.json.
+func FindRepoRoot(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("emulator: %w", err)
+	}
+	for start := dir; ; {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, "tools", "emulators", "package.json")); err != nil {
+				return "", fmt.Errorf("emulator: %s has go.mod but no tools/emulators/package.json", dir)
+			}
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("emulator: no go.mod in %s or any parent directory", start)
+		}
+		dir = parent
+	}
+}
+
+// EnsureTools installs what the emulators need, and does nothing when it is
+// already there:
+//
+//   - npm ci in tools/emulators, when node_modules was not installed from
+//     the current package-lock.json;
+//   - go install of the pinned local-kms into repoRoot/bin, when the binary
+//     or its version marker (bin/local-kms.version) is missing or stale.
+//
+// Concurrent callers, in this or other processes (parallel test binaries),
+// take turns on a lock file in repoRoot/bin. log gets a line for each step
+// taken plus the installers' output; nil discards it.
+func EnsureTools(ctx context.Context, repoRoot string, log io.Writer) error {
+	if log == nil {
+		log = io.Discard
+	}
+	if _, err := findNode(ctx); err != nil {
+		return err
+	}
+	binDir := filepath.Join(repoRoot, "bin")
+	if err := os.MkdirAll(binDir, 0o755); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	unlock, err := lockFile(ctx, filepath.Join(binDir, ".emulator-tools.lock"), log)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	if err := ensureNodeModules(ctx, filepath.Join(repoRoot, "tools", "emulators"), log); err != nil {
+		return err
+	}
+	return ensureLocalKMS(ctx, binDir, log)
+}
+
+// findNode returns the path of node on PATH, checking it is new enough.
+func findNode(ctx context.Context) (string, error) {
+	const need = "Node.js 18+ is required (node on PATH) to run the DynamoDB and SQS emulators"
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return "", fmt.Errorf("emulator: %s: %w", need, err)
+	}
+	out, err := exec.CommandContext(ctx, node, "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("emulator: %s: %s --version: %w", need, node, err)
+	}
+	version := strings.TrimSpace(string(out))
+	major, _, _ := strings.Cut(strings.TrimPrefix(version, "v"), ".")
+	n, err := strconv.Atoi(major)
+	if err != nil || n < minNodeMajor {
+		return "", fmt.Errorf("emulator: %s; %s is %s", need, node, version)
+	}
+	return node, nil
+}
+
+// lockFile takes an exclusive flock on path, polling so that ctx can cancel
+// the wait. The kernel drops the lock if the process dies, so a crashed
+// install never leaves it stuck.
+func lockFile(ctx context.Context, path string, log io.Writer) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	told := false
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+			f.Close()
+			return nil, fmt.Errorf("emulator: lock %s: %w", path, err)
+		}
+		if !told {
+			fmt.Fprintf(log, "waiting for another process installing emulator tools (%s)\n", path)
+			told = true
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("emulator: waiting for lock %s: %w", path, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	// Closing the file releases the lock.
+	return func() { f.Close() }, nil
+}
+
+func ensureNodeModules(ctx context.Context, dir string, log io.Writer) error {
+	lock, err := os.ReadFile(filepath.Join(dir, "package-lock.json"))
+	if err != nil {
+		return fmt.Errorf("emulator: %w (create it with: npm install --package-lock-only)", err)
+	}
+	sum := sha256.Sum256(lock)
+	want := hex.EncodeToString(sum[:])
+	markerPath := filepath.Join(dir, "node_modules", npmMarker)
+	got, err := os.ReadFile(markerPath)
+	if err == nil && strings.TrimSpace(string(got)) == want {
+		return nil
+	}
+
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		return fmt.Errorf("emulator: npm (part of Node.js 18+) is required to install the emulators: %w", err)
+	}
+	fmt.Fprintf(log, "installing npm packages: npm ci in %s\n", dir)
+	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
+	cmd.Dir = dir
+	if err := runLogged(cmd, "[npm] ", log); err != nil {
+		return fmt.Errorf("emulator: npm ci in %s: %w", dir, err)
+	}
+	// npm ci recreates node_modules, so the marker goes in afterwards.
+	if err := writeFileAtomic(markerPath, []byte(want+"\n")); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	return nil
+}
+
+func ensureLocalKMS(ctx context.Context, binDir string, log io.Writer) error {
+	binPath := filepath.Join(binDir, localKMSBinary)
+	markerPath := binPath + ".version"
+	want := localKMSModule + "@" + localKMSVersion
+	got, err := os.ReadFile(markerPath)
+	if err == nil && strings.TrimSpace(string(got)) == want {
+		if info, err := os.Stat(binPath); err == nil && info.Mode().IsRegular() && info.Mode()&0o111 != 0 {
+			return nil
+		}
+	}
+
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		return fmt.Errorf("emulator: the go command is required to install %s: %w", want, err)
+	}
+	// Install into a scratch directory next to the final place, then
+	// rename: a reader never sees a half-written binary.
+	tmpDir, err := os.MkdirTemp(binDir, ".local-kms-install-")
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	defer os.RemoveAll(tmpDir)
+
+	fmt.Fprintf(log, "installing %s into %s\n", want, binDir)
+	// "go install module@version" ignores the repo's go.mod, so this
+	// never touches go.mod or go.sum.
+	cmd := exec.CommandContext(ctx, goCmd, "install", want)
+	cmd.Dir = tmpDir
+	cmd.Env = append(os.Environ(), "GOBIN="+tmpDir)
+	if err := runLogged(cmd, "[go install] ", log); err != nil {
+		return fmt.Errorf("emulator: go install %s: %w", want, err)
+	}
+	if err := os.Rename(filepath.Join(tmpDir, localKMSBinary), binPath); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	if err := writeFileAtomic(markerPath, []byte(want+"\n")); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	return nil
+}
+
+// runLogged runs cmd with its output copied, prefixed, to log. On failure
+// the error carries the last lines, since log may be discarding them.
+func runLogged(cmd *exec.Cmd, prefix string, log io.Writer) error {
+	tail := &outputTail{}
+	w := &lineWriter{prefix: prefix, dst: log, dstMu: &sync.Mutex{}, tail: tail}
+	cmd.Stdout = w
+	cmd.Stderr = w
+	err := cmd.Run()
+	w.flush()
+	if err != nil {
+		return fmt.Errorf("%w%s", err, tail.String())
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file and renames it into place,
+// so a concurrent reader sees the old content or the new, never a part.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return err
+	}
+	_, writeErr := f.Write(data)
+	closeErr := f.Close()
+	if err := errors.Join(writeErr, closeErr); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	// CreateTemp makes the file 0600; markers are ordinary files.
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

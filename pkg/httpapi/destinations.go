@@ -1,0 +1,244 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/hooksentry/hooksentry/pkg/apperror"
+	"github.com/hooksentry/hooksentry/pkg/destination"
+)
+
+// maxManagementBody bounds management request bodies; the largest valid one
+// (a 2 KiB URL plus JwtBearer credentials) is far smaller.
+const maxManagementBody = 64 << 10
+
+// API serves the destination routes of CONTRACT §1.
+type API struct {
+	Destinations *destination.Service
+	TenantClaim  string // JWT claim naming the tenant, e.g. "tenant_id"
+	Policy       destination.URLPolicy
+	Log          *slog.Logger
+}
+
+// Route is one management route, served by its own Lambda function.
+type Route struct {
+	Function string // functions/<Function>
+	Method   string
+	Path     string // API Gateway route path, e.g. /api/v1/destinations/{id}
+}
+
+// Routes lists every management route in CONTRACT §1 order; template.yaml
+// and infra/ declare the same.
+var Routes = []Route{
+	{"create-destination", http.MethodPost, "/api/v1/destinations"},
+	{"list-destinations", http.MethodGet, "/api/v1/destinations"},
+	{"get-destination", http.MethodGet, "/api/v1/destinations/{id}"},
+	{"update-destination", http.MethodPatch, "/api/v1/destinations/{id}"},
+	{"delete-destination", http.MethodDelete, "/api/v1/destinations/{id}"},
+	{"regenerate-ingest-token", http.MethodPost, "/api/v1/destinations/{id}/ingest-token"},
+}
+
+// Handler returns the handler of one function: only its route matches;
+// anything else is a problem+json 404.
+func (a *API) Handler(function string) http.Handler {
+	handlers := map[string]http.HandlerFunc{
+		"create-destination": a.create, "list-destinations": a.list, "get-destination": a.get,
+		"update-destination": a.update, "delete-destination": a.delete, "regenerate-ingest-token": a.regenerate,
+	}
+	mux := http.NewServeMux()
+	for _, r := range Routes {
+		if r.Function == function {
+			mux.HandleFunc(r.Method+" "+r.Path, handlers[function])
+		}
+	}
+	mux.HandleFunc("/", NotFound)
+	return mux
+}
+
+// NotFound answers a request that matches no route.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	WriteProblem(w, Problem{Type: "about:blank", Title: "Not Found", Status: http.StatusNotFound, Detail: "No route matches this request."})
+}
+
+// tenant returns the tenant id that API Gateway's JWT authorizer placed in
+// the request context.
+func (a *API) tenant(ctx context.Context) (string, error) {
+	rc, ok := core.GetAPIGatewayV2ContextFromContext(ctx)
+	if ok && rc.Authorizer != nil && rc.Authorizer.JWT != nil {
+		if t := rc.Authorizer.JWT.Claims[a.TenantClaim]; t != "" {
+			return t, nil
+		}
+	}
+	return "", apperror.New(apperror.Unauthorized, "The token carries no %q claim.", a.TenantClaim)
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxManagementBody+1))
+	if err != nil {
+		return nil, apperror.New(apperror.Invalid, "The request body could not be read.")
+	}
+	if len(body) > maxManagementBody {
+		return nil, apperror.New(apperror.TooLarge, "The request body exceeds %d bytes.", maxManagementBody)
+	}
+	return body, nil
+}
+
+// View is the destination JSON of CONTRACT §1, with exactly these keys.
+type View struct {
+	ID              string  `json:"id"`
+	TenantID        string  `json:"tenantId"`
+	URL             string  `json:"url"`
+	Status          string  `json:"status"`
+	ServerRateLimit int     `json:"serverRateLimit"`
+	AuthType        *string `json:"authType"`
+	CreatedAt       string  `json:"createdAt"`
+	UpdatedAt       string  `json:"updatedAt"`
+	IngestToken     string  `json:"ingestToken,omitempty"`
+}
+
+// NewView renders a destination; secrets have no field to land in.
+func NewView(d destination.Destination) View {
+	v := View{
+		ID: d.ID, TenantID: d.TenantID, URL: d.URL, Status: string(d.Status),
+		ServerRateLimit: d.ServerRateLimit,
+		CreatedAt:       destination.FormatTime(d.CreatedAt), UpdatedAt: destination.FormatTime(d.UpdatedAt),
+	}
+	if d.AuthType != destination.AuthNone {
+		at := string(d.AuthType)
+		v.AuthType = &at
+	}
+	return v
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (a *API) create(w http.ResponseWriter, r *http.Request) {
+	v, err := func() (View, error) {
+		tenant, err := a.tenant(r.Context())
+		if err != nil {
+			return View{}, err
+		}
+		body, err := readBody(r)
+		if err != nil {
+			return View{}, err
+		}
+		in, err := destination.ParseCreate(body, a.Policy)
+		if err != nil {
+			return View{}, err
+		}
+		d, token, err := a.Destinations.Create(r.Context(), tenant, in)
+		if err != nil {
+			return View{}, err
+		}
+		v := NewView(d)
+		v.IngestToken = token
+		return v, nil
+	}()
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/destinations/"+v.ID)
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (a *API) list(w http.ResponseWriter, r *http.Request) {
+	page, err := func() (destination.Page, error) {
+		tenant, err := a.tenant(r.Context())
+		if err != nil {
+			return destination.Page{}, err
+		}
+		q, err := destination.ParseListQuery(r.URL.Query())
+		if err != nil {
+			return destination.Page{}, err
+		}
+		return a.Destinations.List(r.Context(), tenant, q)
+	}()
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	items := make([]View, len(page.Items))
+	for i, d := range page.Items {
+		items[i] = NewView(d)
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Total int    `json:"total"`
+		Items []View `json:"items"`
+	}{page.Total, items})
+}
+
+func (a *API) get(w http.ResponseWriter, r *http.Request) {
+	d, err := func() (destination.Destination, error) {
+		tenant, err := a.tenant(r.Context())
+		if err != nil {
+			return destination.Destination{}, err
+		}
+		return a.Destinations.Get(r.Context(), tenant, r.PathValue("id"))
+	}()
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, NewView(d))
+}
+
+func (a *API) update(w http.ResponseWriter, r *http.Request) {
+	d, err := func() (destination.Destination, error) {
+		tenant, err := a.tenant(r.Context())
+		if err != nil {
+			return destination.Destination{}, err
+		}
+		body, err := readBody(r)
+		if err != nil {
+			return destination.Destination{}, err
+		}
+		return a.Destinations.Update(r.Context(), tenant, r.PathValue("id"), body)
+	}()
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, NewView(d))
+}
+
+func (a *API) delete(w http.ResponseWriter, r *http.Request) {
+	err := func() error {
+		tenant, err := a.tenant(r.Context())
+		if err != nil {
+			return err
+		}
+		return a.Destinations.Delete(r.Context(), tenant, r.PathValue("id"))
+	}()
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *API) regenerate(w http.ResponseWriter, r *http.Request) {
+	token, err := func() (string, error) {
+		tenant, err := a.tenant(r.Context())
+		if err != nil {
+			return "", err
+		}
+		return a.Destinations.RegenerateIngestToken(r.Context(), tenant, r.PathValue("id"))
+	}()
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		IngestToken string `json:"ingestToken"`
+	}{token})
+}

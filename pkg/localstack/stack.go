@@ -1,0 +1,223 @@
+package localstack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/hooksentry/hooksentry/pkg/app"
+	"github.com/hooksentry/hooksentry/pkg/config"
+	"github.com/hooksentry/hooksentry/pkg/emulator"
+	"github.com/hooksentry/hooksentry/pkg/httpapi"
+	"github.com/hooksentry/hooksentry/pkg/jwtauth"
+	"github.com/hooksentry/hooksentry/pkg/localgw"
+)
+
+// Options configures a local stack.
+type Options struct {
+	StateDir string // .hooksentry by default
+	Addr     string // gateway address, 127.0.0.1:8080 by default
+	// Emulator ports; zero picks free ports.
+	DynamoDBPort, KMSPort, SQSPort int
+	Names                          Names
+	// Settings overrides HOOKSENTRY_* variables for the functions; unset
+	// names fall back to the process environment.
+	Settings map[string]string
+	Log      io.Writer // emulator and function logs; nil discards
+}
+
+// Stack is a running local HookSentry.
+type Stack struct {
+	URL       string // http://127.0.0.1:8080
+	Resources Resources
+	Emulators *emulator.Stack
+	Env       *app.Env
+	Issuer    *jwtauth.Issuer
+
+	server   *http.Server
+	listener net.Listener
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	stop     sync.Once
+}
+
+// StateFile is where a running stack records its endpoints, so that the CLI
+// (tenant create) can reach the same emulators.
+const StateFile = "stack.json"
+
+// State is the content of StateFile.
+type State struct {
+	Resources
+	DynamoDBEndpoint string `json:"dynamodbEndpoint"`
+	KMSEndpoint      string `json:"kmsEndpoint"`
+	SQSEndpoint      string `json:"sqsEndpoint"`
+	GatewayURL       string `json:"gatewayUrl"`
+	PID              int    `json:"pid"`
+}
+
+// Start brings up the emulators, provisions resources, and serves every
+// function through the local gateway.
+func Start(ctx context.Context, opts Options) (*Stack, error) {
+	if opts.StateDir == "" {
+		opts.StateDir = ".hooksentry"
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:8080"
+	}
+	if opts.Names.Table == "" {
+		opts.Names = DefaultNames()
+	}
+	logw := opts.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	if err := os.MkdirAll(opts.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state dir: %w", err)
+	}
+	emu, err := emulator.Start(ctx, emulator.Options{
+		StateDir: opts.StateDir, DynamoDBPort: opts.DynamoDBPort, KMSPort: opts.KMSPort, SQSPort: opts.SQSPort,
+		Stdout: opts.Log, Stderr: opts.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	st := &Stack{Emulators: emu}
+	if err := st.start(ctx, opts, logw); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error {
+	// The SDK's standard variables point every client at the emulators.
+	for _, kv := range st.Emulators.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("set %s: %w", k, err)
+		}
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("load AWS configuration: %w", err)
+	}
+	res, err := Provision(ctx, awsCfg, opts.Names)
+	if err != nil {
+		return err
+	}
+	st.Resources = res
+	settings := map[string]string{
+		"HOOKSENTRY_TABLE_NAME":             res.TableName,
+		"HOOKSENTRY_KMS_KEY_ID":             res.KMSKeyID,
+		"HOOKSENTRY_QUEUE_URL":              res.QueueURL,
+		"HOOKSENTRY_DLQ_URL":                res.DLQURL,
+		"HOOKSENTRY_ALLOW_PRIVATE_NETWORKS": "true",
+	}
+	for k, v := range opts.Settings {
+		settings[k] = v
+	}
+	cfg, err := config.Load(func(name string) string {
+		if v, ok := settings[name]; ok {
+			return v
+		}
+		return os.Getenv(name)
+	})
+	if err != nil {
+		return err
+	}
+	st.Env = &app.Env{Config: cfg, AWS: awsCfg, Log: slog.New(slog.NewJSONHandler(logw, nil))}
+
+	st.Issuer, err = jwtauth.LoadOrCreateIssuer(opts.StateDir)
+	if err != nil {
+		return err
+	}
+	validator, err := jwtauth.NewValidator(st.Issuer.JWKS(), st.Issuer.IssuerURL, []string{st.Issuer.Audience}, time.Now)
+	if err != nil {
+		return err
+	}
+	gw := &localgw.Gateway{Routes: Routes(st.Env), Authorizer: validator, Log: st.Env.Log}
+	mux := http.NewServeMux()
+	mux.Handle("GET /.well-known/jwks.json", st.Issuer.JWKSHandler())
+	mux.Handle("/", gw)
+
+	st.listener, err = net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
+	}
+	st.URL = "http://" + st.listener.Addr().String()
+	st.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	st.wg.Add(1)
+	go func() {
+		defer st.wg.Done()
+		if err := st.server.Serve(st.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			st.Env.Log.Error("gateway stopped", "error", err)
+		}
+	}()
+	var runCtx context.Context
+	runCtx, st.cancel = context.WithCancel(context.Background())
+	_ = runCtx
+	return st.writeState(opts.StateDir)
+}
+
+func (st *Stack) writeState(dir string) error {
+	b, err := json.MarshalIndent(State{
+		Resources:        st.Resources,
+		DynamoDBEndpoint: st.Emulators.DynamoDBEndpoint,
+		KMSEndpoint:      st.Emulators.KMSEndpoint,
+		SQSEndpoint:      st.Emulators.SQSEndpoint,
+		GatewayURL:       st.URL,
+		PID:              os.Getpid(),
+	}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, StateFile), b, 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", StateFile, err)
+	}
+	return nil
+}
+
+// Routes is every HTTP route of template.yaml with the handler its function
+// runs in Lambda.
+func Routes(env *app.Env) []localgw.Route {
+	var routes []localgw.Route
+	for _, r := range httpapi.Routes {
+		routes = append(routes, localgw.Route{
+			Method: r.Method, Path: r.Path, Function: r.Function, JWT: true,
+			Handler: env.ManagementFunction(r.Function),
+		})
+	}
+	return routes
+}
+
+// Close stops the gateway, the workers and the emulators.
+func (st *Stack) Close() error {
+	var err error
+	st.stop.Do(func() {
+		if st.cancel != nil {
+			st.cancel()
+		}
+		if st.server != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = st.server.Shutdown(ctx)
+			cancel()
+		}
+		st.wg.Wait()
+		if st.Emulators != nil {
+			err = st.Emulators.Close()
+		}
+	})
+	return err
+}

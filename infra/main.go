@@ -15,6 +15,9 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+
+	// First: silences the jsii Node.js version warnings before the kernel starts.
+	_ "github.com/hooksentry/hooksentry/infra/internal/jsiienv"
 )
 
 func main() {
@@ -52,8 +55,13 @@ func run() error {
 		BuildDir:          contextString(app, "buildDir", ""),
 		PlaceholderAssets: contextString(app, "placeholderAssets", "false") == "true",
 	}
-	if _, err := NewHookSentryStack(app, cfg.StackName(), props); err != nil {
+	stack, err := NewHookSentryStack(app, cfg.StackName(), props)
+	if err != nil {
 		return err
+	}
+	if len(stack.Placeholders) > 0 {
+		fmt.Fprintf(os.Stderr, "hooksentry infra: warning: no build for %s: placeholder code assets; do not deploy this assembly (run make build)\n",
+			strings.Join(stack.Placeholders, ", "))
 	}
 	app.Synth(nil)
 	return nil

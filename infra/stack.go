@@ -51,6 +51,9 @@ type HookSentryStack struct {
 	HttpApi         awsapigatewayv2.HttpApi
 	// Functions by directory name (functions/<name>).
 	Functions map[string]awslambda.Function
+	// Placeholders lists the functions synthesized with a placeholder asset
+	// (PlaceholderAssets and no build): such an assembly must not be deployed.
+	Placeholders []string
 }
 
 // apiAccessLogFormat is the HTTP API access log line. It logs the route key, never
@@ -77,12 +80,16 @@ func NewHookSentryStack(scope constructs.Construct, id string, props *HookSentry
 	// Resolve every asset before creating constructs, so that a missing build
 	// leaves nothing half-declared.
 	assets := make(map[string]string, len(functionSpecs))
+	var placeholders []string
 	for _, spec := range functionSpecs {
-		dir, err := assetDir(buildDir, spec.Dir, props.PlaceholderAssets)
+		dir, placeholder, err := assetDir(buildDir, spec.Dir, props.PlaceholderAssets)
 		if err != nil {
 			return nil, err
 		}
 		assets[spec.Dir] = dir
+		if placeholder {
+			placeholders = append(placeholders, spec.Dir)
+		}
 	}
 
 	sprops := props.StackProps
@@ -99,7 +106,7 @@ func NewHookSentryStack(scope constructs.Construct, id string, props *HookSentry
 	awscdk.Tags_Of(stack).Add(jsii.String("application"), jsii.String("hooksentry"), nil)
 	awscdk.Tags_Of(stack).Add(jsii.String("environment"), jsii.String(cfg.Name), nil)
 
-	s := &HookSentryStack{Stack: stack, Functions: map[string]awslambda.Function{}}
+	s := &HookSentryStack{Stack: stack, Functions: map[string]awslambda.Function{}, Placeholders: placeholders}
 
 	// --- Data: DynamoDB single table -------------------------------------------
 	s.Table = awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
@@ -410,19 +417,22 @@ func statementSid(p permission) string {
 	}
 }
 
-// assetDir returns the directory to package as the code of function name.
-func assetDir(buildDir, name string, placeholder bool) (string, error) {
+// assetDir returns the directory to package as the code of function name, and
+// whether it is a placeholder.
+func assetDir(buildDir, name string, placeholder bool) (string, bool, error) {
 	dir := filepath.Join(buildDir, name)
 	if fi, err := os.Stat(filepath.Join(dir, "bootstrap")); err == nil && fi.Mode().IsRegular() {
-		return dir, nil
+		return dir, false, nil
 	}
 	if !placeholder {
-		return "", fmt.Errorf("%s: no bootstrap: run `make build` first (or synthesize with -c placeholderAssets=true to look at the template only)", dir)
+		return "", false, fmt.Errorf("%s: no bootstrap: run `make build` first (or synthesize with -c placeholderAssets=true to look at the template only)", dir)
 	}
-	return placeholderAsset(name)
+	p, err := placeholderAsset(name)
+	return p, true, err
 }
 
-// placeholderAsset makes a directory with a stand-in bootstrap, distinct per function.
+// placeholderAsset makes a directory with a stand-in bootstrap, distinct per
+// function (so that each function still gets its own asset).
 func placeholderAsset(name string) (string, error) {
 	dir := filepath.Join(os.TempDir(), "hooksentry-placeholder-assets", name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -2,6 +2,7 @@ package destination
 
 import (
 	"cmp"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -42,13 +43,18 @@ var sortFields = []string{"id", "url", "status", "serverRateLimit", "authType", 
 // unknown parameters are ignored, as a proxy may add its own.
 func ParseListQuery(values url.Values) (ListQuery, error) {
 	q := ListQuery{PageSize: DefaultPageSize, Page: 1, SortField: "createdAt", Descending: true}
+	// Spellings of one name that differ in case are tried in sorted order,
+	// the last value winning, so that the outcome does not depend on map
+	// iteration order.
+	keys := slices.Sorted(maps.Keys(values))
 	get := func(name string) (string, bool) {
-		for k, v := range values {
-			if strings.EqualFold(k, name) && len(v) > 0 {
-				return v[len(v)-1], true
+		val, found := "", false
+		for _, k := range keys {
+			if v := values[k]; strings.EqualFold(k, name) && len(v) > 0 {
+				val, found = v[len(v)-1], true
 			}
 		}
-		return "", false
+		return val, found
 	}
 	var f apperror.Fields
 	if v, ok := get("Qt"); ok {

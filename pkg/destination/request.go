@@ -40,38 +40,77 @@ type URLPolicy func(u *url.URL) error
 type object map[string]json.RawMessage
 
 func decodeObject(body []byte) (object, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var raw map[string]json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
-		return nil, apperror.Validation(apperror.FieldError{Field: "body", Message: "must be a JSON object: " + jsonProblem(err)})
+	members, err := objectMembers(body)
+	if err != nil {
+		return nil, apperror.Validation(apperror.FieldError{Field: "body", Message: bodyProblem(err)})
 	}
-	if raw == nil {
-		return nil, apperror.Validation(apperror.FieldError{Field: "body", Message: "must be a JSON object"})
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, apperror.Validation(apperror.FieldError{Field: "body", Message: "must contain a single JSON object"})
-	}
-	obj := make(object, len(raw))
-	for k, v := range raw {
-		obj[strings.ToLower(k)] = v
+	obj := make(object, len(members))
+	for _, m := range members {
+		// A later spelling of the same name wins, as in encoding/json, so
+		// the outcome does not depend on map iteration order.
+		obj[strings.ToLower(m.name)] = m.value
 	}
 	return obj, nil
 }
 
-// jsonProblem describes a decoding error without echoing the input, which
+type member struct {
+	name  string
+	value json.RawMessage
+}
+
+var (
+	errNotObject = errors.New("not an object")
+	errTrailing  = errors.New("trailing data")
+)
+
+// objectMembers decodes data, which must hold exactly one JSON object, into
+// its members in document order.
+func objectMembers(data []byte) ([]member, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, errNotObject
+	}
+	var members []member
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		name, _ := tok.(string) // the decoder only yields strings as keys
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		members = append(members, member{name, v})
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errTrailing
+	}
+	return members, nil
+}
+
+// bodyProblem describes a decoding error without echoing the input, which
 // may contain secrets.
-func jsonProblem(err error) string {
+func bodyProblem(err error) string {
 	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
 	switch {
+	case errors.Is(err, errNotObject):
+		return "must be a JSON object"
+	case errors.Is(err, errTrailing):
+		return "must contain a single JSON object"
 	case errors.As(err, &syn):
-		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		return "expected an object, got " + typ.Value
+		return fmt.Sprintf("must be a JSON object: syntax error at byte %d", syn.Offset)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "unexpected end of input"
+		return "must be a JSON object: unexpected end of input"
 	default:
-		return "malformed JSON"
+		return "must be a JSON object: malformed JSON"
 	}
 }
 
@@ -116,7 +155,13 @@ func (o object) rateLimit(f *apperror.Fields, name string) (int, bool) {
 	if !ok {
 		return 0, false
 	}
+	// json.Number also accepts a string holding a number ("5"); the
+	// contract wants a JSON integer.
 	var n json.Number
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '"' {
+		f.Add(name, "must be an integer from %d to %d", MinRateLimit, MaxRateLimit)
+		return 0, false
+	}
 	if err := json.Unmarshal(raw, &n); err != nil {
 		f.Add(name, "must be an integer from %d to %d", MinRateLimit, MaxRateLimit)
 		return 0, false
@@ -253,15 +298,16 @@ var credentialFields = map[AuthType][]struct {
 }
 
 func parseCredentials(f *apperror.Fields, at AuthType, raw json.RawMessage, policy URLPolicy) *Credentials {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+	members, err := objectMembers(raw)
+	if err != nil {
 		f.Add("credentials", "must be an object of the %s shape", at)
 		return nil
 	}
 	fields := credentialFields[at]
 	values := map[string]string{}
 	before := len(*f)
-	for k, v := range m {
+	for _, m := range members { // document order: deterministic errors, last spelling wins
+		k, v := m.name, m.value
 		name := ""
 		for _, cf := range fields {
 			if strings.EqualFold(k, cf.name) {

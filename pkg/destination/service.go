@@ -121,10 +121,12 @@ func (s *Service) owned(ctx context.Context, tenantID, id string) (Destination, 
 	if !ok {
 		return Destination{}, apperror.New(apperror.NotFound, "Tenant %q was not found.", tenantID)
 	}
-	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+	parsed, err := uuid.Parse(id)
+	if err != nil || len(id) != 36 {
 		return Destination{}, apperror.New(apperror.NotFound, "Destination %q was not found.", id)
 	}
-	d, err := s.Store.GetDestination(ctx, id)
+	// UUIDs are case-insensitive (RFC 9562); ids are stored in lower case.
+	d, err := s.Store.GetDestination(ctx, parsed.String())
 	if err != nil {
 		return Destination{}, err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/config"
 	"github.com/hooksentry/hooksentry/pkg/emulator"
 	"github.com/hooksentry/hooksentry/pkg/httpapi"
+	"github.com/hooksentry/hooksentry/pkg/ingest"
 	"github.com/hooksentry/hooksentry/pkg/jwtauth"
 	"github.com/hooksentry/hooksentry/pkg/localgw"
 )
@@ -36,6 +37,12 @@ type Options struct {
 	// names fall back to the process environment.
 	Settings map[string]string
 	Log      io.Writer // emulator and function logs; nil discards
+	// Workers is the number of concurrent delivery pollers (the event
+	// source mapping's maximum concurrency); 0 means 4, negative none.
+	Workers int
+	// SweepInterval is how often the sweeper runs; 0 means every minute,
+	// negative never.
+	SweepInterval time.Duration
 }
 
 // Stack is a running local HookSentry.
@@ -167,7 +174,37 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 	}()
 	var runCtx context.Context
 	runCtx, st.cancel = context.WithCancel(context.Background())
-	_ = runCtx
+	if opts.Workers >= 0 {
+		p, err := NewPoller(ctx, st.Env, max(opts.Workers, 0))
+		if err != nil {
+			return err
+		}
+		st.wg.Add(1)
+		go func() { defer st.wg.Done(); p.Run(runCtx) }()
+	}
+	if opts.SweepInterval >= 0 {
+		interval := opts.SweepInterval
+		if interval == 0 {
+			interval = time.Minute
+		}
+		sw := st.Env.Sweeper()
+		st.wg.Add(1)
+		go func() {
+			defer st.wg.Done()
+			t := time.NewTicker(interval)
+			defer t.Stop()
+			for {
+				select {
+				case <-runCtx.Done():
+					return
+				case <-t.C:
+					if _, err := sw.Sweep(runCtx); err != nil && runCtx.Err() == nil {
+						st.Env.Log.Error("sweep", "error", err)
+					}
+				}
+			}
+		}()
+	}
 	return st.writeState(opts.StateDir)
 }
 
@@ -199,7 +236,7 @@ func Routes(env *app.Env) []localgw.Route {
 			Handler: env.ManagementFunction(r.Function),
 		})
 	}
-	return routes
+	return append(routes, localgw.Route{Method: http.MethodPost, Path: ingest.Path, Function: "ingest", Handler: env.IngestFunction()})
 }
 
 // Close stops the gateway, the workers and the emulators.

@@ -118,6 +118,11 @@ func (st *Store) GetDestination(ctx context.Context, id string) (destination.Des
 // sorts and filters in memory because total must count all matches anyway.
 func (st *Store) ListDestinations(ctx context.Context, tenantID string) ([]destination.Destination, error) {
 	var all []destination.Destination
+	if !validTenantID(tenantID) {
+		// No such tenant can exist, and DynamoDB would refuse the key with a
+		// 5xx-mapped error.
+		return all, nil
+	}
 	in := &dynamodb.QueryInput{
 		TableName:              st.table(),
 		IndexName:              aws.String("gsi1"),
@@ -158,7 +163,7 @@ func (st *Store) UpdateDestination(ctx context.Context, d destination.Destinatio
 		ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(strconv.FormatInt(expected, 10))},
 	})
 	if isConditionFailed(err) {
-		return destination.Destination{}, apperror.New(apperror.Conflict, "Destination %q was changed concurrently.", d.ID)
+		return destination.Destination{}, st.conflictOrGone(ctx, d.ID)
 	}
 	if err != nil {
 		return destination.Destination{}, fmt.Errorf("put destination %s: %w", d.ID, err)
@@ -183,6 +188,15 @@ func (st *Store) DeleteDestination(ctx context.Context, d destination.Destinatio
 		}
 	}
 	return nil
+}
+
+// conflictOrGone explains a failed version condition as destination.Store
+// documents it: NotFound if the destination was deleted, else Conflict.
+func (st *Store) conflictOrGone(ctx context.Context, id string) error {
+	if _, err := st.GetDestination(ctx, id); apperror.CodeOf(err) == apperror.NotFound {
+		return err
+	}
+	return apperror.New(apperror.Conflict, "Destination %q was changed concurrently.", id)
 }
 
 func pair(pk, sk string) [2]string { return [2]string{pk, sk} }
@@ -221,7 +235,7 @@ func (st *Store) ReplaceIngestToken(ctx context.Context, d destination.Destinati
 		// Never leave a working token that no destination records.
 		_ = st.deleteToken(ctx, newHash)
 		if isConditionFailed(err) {
-			return apperror.New(apperror.Conflict, "Destination %q was changed concurrently.", d.ID)
+			return st.conflictOrGone(ctx, d.ID)
 		}
 		return fmt.Errorf("record new ingest token of %s: %w", d.ID, err)
 	}

@@ -38,7 +38,7 @@ func (st *Store) CreateTenant(ctx context.Context, t Tenant) error {
 // TenantExists reports whether the tenant exists, with a strongly
 // consistent read of its key only.
 func (st *Store) TenantExists(ctx context.Context, tenantID string) (bool, error) {
-	if tenantID == "" || len(tenantID) > 256 {
+	if !validTenantID(tenantID) {
 		return false, nil
 	}
 	pk, sk := TenantKey(tenantID)
@@ -57,4 +57,10 @@ func (st *Store) TenantExists(ctx context.Context, tenantID string) (bool, error
 // NewTenantTime formats a tenant's creation time like every API timestamp.
 func NewTenantTime(t time.Time) string {
 	return t.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z")
+}
+
+// validTenantID reports whether a tenant id can name a stored tenant; longer
+// ids than any tenant has would also exceed DynamoDB's key limits.
+func validTenantID(tenantID string) bool {
+	return tenantID != "" && len(tenantID) <= 256
 }

@@ -1,0 +1,373 @@
+package destinationtest
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hooksentry/hooksentry/pkg/apperror"
+	"github.com/hooksentry/hooksentry/pkg/destination"
+)
+
+// ConformanceStore is a destination.Store plus the two operations the
+// conformance suite needs to set up and observe state: creating tenants and
+// resolving ingest tokens (which ingest uses).
+type ConformanceStore interface {
+	destination.Store
+	AddTenant(ctx context.Context, tenantID string) error
+	ResolveIngestToken(ctx context.Context, hash string) (destinationID, tenantID string, found bool, err error)
+}
+
+// RunStoreConformance checks the behaviour every destination.Store must
+// have. It uses fresh random tenant and destination ids, so it can run
+// against a shared table, and more than once.
+func RunStoreConformance(t *testing.T, s ConformanceStore) {
+	t.Run("TenantExists", func(t *testing.T) { testTenantExists(t, s) })
+	t.Run("CreateGetRoundTrip", func(t *testing.T) { testCreateGet(t, s) })
+	t.Run("CreateDuplicateID", func(t *testing.T) { testCreateDuplicate(t, s) })
+	t.Run("GetUnknown", func(t *testing.T) { testGetUnknown(t, s) })
+	t.Run("ListByTenant", func(t *testing.T) { testList(t, s) })
+	t.Run("Update", func(t *testing.T) { testUpdate(t, s) })
+	t.Run("UpdateVersionConflict", func(t *testing.T) { testUpdateConflict(t, s) })
+	t.Run("Delete", func(t *testing.T) { testDelete(t, s) })
+	t.Run("ReplaceIngestToken", func(t *testing.T) { testReplaceToken(t, s) })
+	t.Run("ReplaceIngestTokenConflict", func(t *testing.T) { testReplaceTokenConflict(t, s) })
+}
+
+// NewTenant adds a tenant with a random id and returns the id.
+func NewTenant(t *testing.T, s ConformanceStore) string {
+	t.Helper()
+	id := uuid.NewString()
+	if err := s.AddTenant(context.Background(), id); err != nil {
+		t.Fatalf("AddTenant: %v", err)
+	}
+	return id
+}
+
+// NewDestination returns a valid destination of tenantID with a fresh id,
+// token hash and creation time now (millisecond precision); change, if not
+// nil, adjusts it. It is not stored.
+func NewDestination(tenantID string, now time.Time, change func(*destination.Destination)) destination.Destination {
+	_, hash, err := destination.NewIngestToken(nil)
+	if err != nil {
+		panic(err)
+	}
+	now = destination.Timestamp(now)
+	d := destination.Destination{
+		ID: uuid.NewString(), TenantID: tenantID, URL: "https://example.com/hook",
+		Status: destination.Active, ServerRateLimit: destination.DefaultRateLimit,
+		CreatedAt: now, UpdatedAt: now, TokenHash: hash, Version: 1,
+	}
+	if change != nil {
+		change(&d)
+	}
+	return d
+}
+
+func withAuth(d *destination.Destination) {
+	d.AuthType = destination.AuthBearerToken
+	d.Sealed = &destination.Sealed{Ciphertext: []byte{1, 2, 3, 0, 255}, EncryptedKey: []byte("encrypted-data-key")}
+}
+
+func mustCreate(t *testing.T, s ConformanceStore, d destination.Destination) destination.Destination {
+	t.Helper()
+	if err := s.CreateDestination(context.Background(), d); err != nil {
+		t.Fatalf("CreateDestination(%s): %v", d.ID, err)
+	}
+	return d
+}
+
+func mustGet(t *testing.T, s ConformanceStore, id string) destination.Destination {
+	t.Helper()
+	d, err := s.GetDestination(context.Background(), id)
+	if err != nil {
+		t.Fatalf("GetDestination(%s): %v", id, err)
+	}
+	return d
+}
+
+func wantCode(t *testing.T, what string, err error, want apperror.Code) {
+	t.Helper()
+	if got := apperror.CodeOf(err); err == nil || got != want {
+		t.Errorf("%s: got error %v (code %d), want code %d", what, err, got, want)
+	}
+}
+
+func wantResolves(t *testing.T, s ConformanceStore, hash string, d destination.Destination) {
+	t.Helper()
+	destID, tenantID, found, err := s.ResolveIngestToken(context.Background(), hash)
+	if err != nil {
+		t.Fatalf("ResolveIngestToken: %v", err)
+	}
+	if !found || destID != d.ID || tenantID != d.TenantID {
+		t.Errorf("ResolveIngestToken: got (%q, %q, %v), want (%q, %q, true)", destID, tenantID, found, d.ID, d.TenantID)
+	}
+}
+
+func wantUnresolvable(t *testing.T, s ConformanceStore, hash string) {
+	t.Helper()
+	destID, _, found, err := s.ResolveIngestToken(context.Background(), hash)
+	if err != nil {
+		t.Fatalf("ResolveIngestToken: %v", err)
+	}
+	if found {
+		t.Errorf("ResolveIngestToken: got destination %q, want not found", destID)
+	}
+}
+
+func sameDestination(t *testing.T, what string, got, want destination.Destination) {
+	t.Helper()
+	// Times are compared as instants; the location may differ.
+	if !got.CreatedAt.Equal(want.CreatedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) {
+		t.Errorf("%s: got times %v/%v, want %v/%v", what, got.CreatedAt, got.UpdatedAt, want.CreatedAt, want.UpdatedAt)
+	}
+	got.CreatedAt, got.UpdatedAt = want.CreatedAt, want.UpdatedAt
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s:\n got %+v (sealed %+v)\nwant %+v (sealed %+v)", what, got, got.Sealed, want, want.Sealed)
+	}
+}
+
+func testTenantExists(t *testing.T, s ConformanceStore) {
+	ctx := context.Background()
+	known := NewTenant(t, s)
+	for _, tc := range []struct {
+		name   string
+		tenant string
+		want   bool
+	}{
+		{"added", known, true},
+		{"unknown", uuid.NewString(), false},
+		{"empty", "", false},
+	} {
+		got, err := s.TenantExists(ctx, tc.tenant)
+		if err != nil {
+			t.Fatalf("%s: TenantExists: %v", tc.name, err)
+		}
+		if got != tc.want {
+			t.Errorf("%s: TenantExists(%q): got %v, want %v", tc.name, tc.tenant, got, tc.want)
+		}
+	}
+}
+
+func testCreateGet(t *testing.T, s ConformanceStore) {
+	tenant := NewTenant(t, s)
+	for _, tc := range []struct {
+		name   string
+		change func(*destination.Destination)
+	}{
+		{"no auth", nil},
+		{"with auth", func(d *destination.Destination) {
+			withAuth(d)
+			d.URL = "https://example.com/a?b=c&d=%20e#f"
+			d.ServerRateLimit = 1000
+			d.Status = destination.Inactive
+			d.UpdatedAt = d.CreatedAt.Add(1500 * time.Millisecond)
+			d.Version = 7
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := mustCreate(t, s, NewDestination(tenant, time.Now(), tc.change))
+			sameDestination(t, "GetDestination", mustGet(t, s, want.ID), want)
+			wantResolves(t, s, want.TokenHash, want)
+		})
+	}
+}
+
+func testCreateDuplicate(t *testing.T, s ConformanceStore) {
+	tenant := NewTenant(t, s)
+	d := mustCreate(t, s, NewDestination(tenant, time.Now(), nil))
+	dup := NewDestination(tenant, time.Now(), func(x *destination.Destination) { x.ID = d.ID; x.URL = "https://other.example" })
+	if err := s.CreateDestination(context.Background(), dup); err == nil {
+		t.Errorf("CreateDestination with a taken id: got nil error, want an error")
+	}
+	sameDestination(t, "GetDestination after refused duplicate", mustGet(t, s, d.ID), d)
+}
+
+func testGetUnknown(t *testing.T, s ConformanceStore) {
+	_, err := s.GetDestination(context.Background(), uuid.NewString())
+	wantCode(t, "GetDestination(unknown)", err, apperror.NotFound)
+}
+
+func testList(t *testing.T, s ConformanceStore) {
+	ctx := context.Background()
+	tenant, other := NewTenant(t, s), NewTenant(t, s)
+	base := time.Now().Add(-time.Hour)
+	var want []destination.Destination
+	for i := range 5 {
+		want = append(want, mustCreate(t, s, NewDestination(tenant, base.Add(time.Duration(i)*time.Second), nil)))
+	}
+	mustCreate(t, s, NewDestination(other, base, nil))
+
+	got, err := s.ListDestinations(ctx, tenant)
+	if err != nil {
+		t.Fatalf("ListDestinations: %v", err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("ListDestinations: got %d destinations, want %d", len(got), len(want))
+	}
+	byID := map[string]destination.Destination{}
+	for _, d := range got {
+		byID[d.ID] = d
+	}
+	for _, w := range want {
+		g, ok := byID[w.ID]
+		if !ok {
+			t.Errorf("ListDestinations: missing %s", w.ID)
+			continue
+		}
+		sameDestination(t, "listed destination", g, w)
+	}
+
+	none, err := s.ListDestinations(ctx, uuid.NewString())
+	if err != nil {
+		t.Fatalf("ListDestinations(unknown tenant): %v", err)
+	}
+	if len(none) != 0 {
+		t.Errorf("ListDestinations(unknown tenant): got %d destinations, want 0", len(none))
+	}
+}
+
+func testUpdate(t *testing.T, s ConformanceStore) {
+	ctx := context.Background()
+	tenant := NewTenant(t, s)
+	orig := mustCreate(t, s, NewDestination(tenant, time.Now(), withAuth))
+
+	next := orig
+	next.URL = "https://changed.example/x"
+	next.ServerRateLimit = 42
+	next.Status = destination.Inactive
+	next.UpdatedAt = orig.UpdatedAt.Add(time.Second)
+	next.Sealed = &destination.Sealed{Ciphertext: []byte("new-ct"), EncryptedKey: []byte("new-key")}
+	saved, err := s.UpdateDestination(ctx, next, false)
+	if err != nil {
+		t.Fatalf("UpdateDestination: %v", err)
+	}
+	want := next
+	want.Version = orig.Version + 1
+	sameDestination(t, "UpdateDestination result", saved, want)
+	sameDestination(t, "GetDestination after update", mustGet(t, s, orig.ID), want)
+
+	// Removing authentication removes the sealed credentials too.
+	noAuth := saved
+	noAuth.AuthType, noAuth.Sealed = destination.AuthNone, nil
+	saved, err = s.UpdateDestination(ctx, noAuth, true)
+	if err != nil {
+		t.Fatalf("UpdateDestination(remove auth, reset breaker): %v", err)
+	}
+	got := mustGet(t, s, orig.ID)
+	if got.AuthType != destination.AuthNone || got.Sealed != nil {
+		t.Errorf("after removing auth: got authType %q sealed %v, want none and nil", got.AuthType, got.Sealed)
+	}
+	if got.Version != saved.Version || saved.Version != orig.Version+2 {
+		t.Errorf("versions: got stored %d returned %d, want %d", got.Version, saved.Version, orig.Version+2)
+	}
+	wantResolves(t, s, orig.TokenHash, orig)
+}
+
+func testUpdateConflict(t *testing.T, s ConformanceStore) {
+	ctx := context.Background()
+	tenant := NewTenant(t, s)
+	orig := mustCreate(t, s, NewDestination(tenant, time.Now(), nil))
+	first := orig
+	first.ServerRateLimit = 10
+	if _, err := s.UpdateDestination(ctx, first, false); err != nil {
+		t.Fatalf("first UpdateDestination: %v", err)
+	}
+	stale := orig
+	stale.ServerRateLimit = 20
+	_, err := s.UpdateDestination(ctx, stale, false)
+	wantCode(t, "UpdateDestination with a stale version", err, apperror.Conflict)
+	if got := mustGet(t, s, orig.ID).ServerRateLimit; got != 10 {
+		t.Errorf("after refused stale update: got serverRateLimit %d, want 10", got)
+	}
+
+	if err := s.DeleteDestination(ctx, mustGet(t, s, orig.ID)); err != nil {
+		t.Fatalf("DeleteDestination: %v", err)
+	}
+	_, err = s.UpdateDestination(ctx, atVersion(orig, 2), false)
+	wantCode(t, "UpdateDestination of a deleted destination", err, apperror.NotFound)
+}
+
+// atVersion returns d at the given version, for writes aimed at an item that
+// no longer exists.
+func atVersion(d destination.Destination, version int64) destination.Destination {
+	d.Version = version
+	return d
+}
+
+func testDelete(t *testing.T, s ConformanceStore) {
+	ctx := context.Background()
+	tenant := NewTenant(t, s)
+	keep := mustCreate(t, s, NewDestination(tenant, time.Now(), nil))
+	gone := mustCreate(t, s, NewDestination(tenant, time.Now(), withAuth))
+	if err := s.DeleteDestination(ctx, gone); err != nil {
+		t.Fatalf("DeleteDestination: %v", err)
+	}
+	_, err := s.GetDestination(ctx, gone.ID)
+	wantCode(t, "GetDestination after delete", err, apperror.NotFound)
+	wantUnresolvable(t, s, gone.TokenHash)
+	wantResolves(t, s, keep.TokenHash, keep)
+	list, err := s.ListDestinations(ctx, tenant)
+	if err != nil {
+		t.Fatalf("ListDestinations: %v", err)
+	}
+	if len(list) != 1 || list[0].ID != keep.ID {
+		t.Errorf("ListDestinations after delete: got %d items, want only %s", len(list), keep.ID)
+	}
+}
+
+func testReplaceToken(t *testing.T, s ConformanceStore) {
+	ctx := context.Background()
+	tenant := NewTenant(t, s)
+	d := mustCreate(t, s, NewDestination(tenant, time.Now(), withAuth))
+	_, newHash, err := destination.NewIngestToken(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReplaceIngestToken(ctx, d, newHash); err != nil {
+		t.Fatalf("ReplaceIngestToken: %v", err)
+	}
+	wantUnresolvable(t, s, d.TokenHash)
+	wantResolves(t, s, newHash, d)
+
+	want := d
+	want.TokenHash = newHash
+	want.Version = d.Version + 1
+	sameDestination(t, "GetDestination after ReplaceIngestToken", mustGet(t, s, d.ID), want)
+
+	// Deleting afterwards removes the new lookup, not just the old one.
+	if err := s.DeleteDestination(ctx, mustGet(t, s, d.ID)); err != nil {
+		t.Fatalf("DeleteDestination: %v", err)
+	}
+	wantUnresolvable(t, s, newHash)
+}
+
+func testReplaceTokenConflict(t *testing.T, s ConformanceStore) {
+	ctx := context.Background()
+	tenant := NewTenant(t, s)
+	d := mustCreate(t, s, NewDestination(tenant, time.Now(), nil))
+	changed := d
+	changed.ServerRateLimit = 9
+	current, err := s.UpdateDestination(ctx, changed, false)
+	if err != nil {
+		t.Fatalf("UpdateDestination: %v", err)
+	}
+	_, staleHash, _ := destination.NewIngestToken(nil)
+	err = s.ReplaceIngestToken(ctx, d, staleHash)
+	wantCode(t, "ReplaceIngestToken with a stale version", err, apperror.Conflict)
+	wantUnresolvable(t, s, staleHash)
+	if got := mustGet(t, s, d.ID).TokenHash; got != d.TokenHash {
+		t.Errorf("after refused replace: got token hash %q, want the original %q", got, d.TokenHash)
+	}
+
+	if err := s.DeleteDestination(ctx, current); err != nil {
+		t.Fatalf("DeleteDestination: %v", err)
+	}
+	_, goneHash, _ := destination.NewIngestToken(nil)
+	err = s.ReplaceIngestToken(ctx, current, goneHash)
+	wantCode(t, "ReplaceIngestToken of a deleted destination", err, apperror.NotFound)
+	wantUnresolvable(t, s, goneHash)
+}

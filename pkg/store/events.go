@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/hooksentry/hooksentry/pkg/event"
+)
+
+// Stored event statuses.
+const (
+	EventPending = "Pending" // body too large for the queue; in flight
+	EventFailed  = "Failed"  // every attempt failed; kept for inspection and replay
+)
+
+const dueIndexPK = "EVENTDUE"
+
+// PutEvent stores an event with its body. A Pending event is indexed in
+// gsi2 by due time, so the sweeper re-enqueues it if its message is lost.
+func (st *Store) PutEvent(ctx context.Context, m event.Message, status string, due time.Time) error {
+	body, err := m.Encode()
+	if err != nil {
+		return err
+	}
+	pk, sk := EventKey(m.EventID)
+	item := key(pk, sk)
+	item["type"] = s("Event")
+	item["status"] = s(status)
+	item["destinationId"] = s(m.DestinationID)
+	item["tenantId"] = s(m.TenantID)
+	item["msg"] = s(body)
+	if status == EventPending {
+		item["gsi2pk"] = s(dueIndexPK)
+		item["gsi2sk"] = s(fmt.Sprintf("%013d#%s", due.UnixMilli(), m.EventID))
+	}
+	if _, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: st.table(), Item: item}); err != nil {
+		return fmt.Errorf("put event %s: %w", m.EventID, err)
+	}
+	return nil
+}
+
+// GetEvent reads a stored event.
+func (st *Store) GetEvent(ctx context.Context, eventID string) (event.Message, string, bool, error) {
+	pk, sk := EventKey(eventID)
+	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: st.table(), Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return event.Message{}, "", false, fmt.Errorf("get event %s: %w", eventID, err)
+	}
+	if len(out.Item) == 0 {
+		return event.Message{}, "", false, nil
+	}
+	m, err := event.Decode(getS(out.Item, "msg"))
+	if err != nil {
+		return event.Message{}, "", false, fmt.Errorf("stored event %s: %w", eventID, err)
+	}
+	return m, getS(out.Item, "status"), true, nil
+}
+
+// DeleteEvent removes a stored event after delivery.
+func (st *Store) DeleteEvent(ctx context.Context, eventID string) error {
+	pk, sk := EventKey(eventID)
+	if _, err := st.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: st.table(), Key: key(pk, sk)}); err != nil {
+		return fmt.Errorf("delete event %s: %w", eventID, err)
+	}
+	return nil
+}
+
+// RescheduleEvent moves a pending stored event's due time, so the sweeper
+// does not re-drive an event whose retry is merely delayed.
+func (st *Store) RescheduleEvent(ctx context.Context, eventID string, due time.Time) error {
+	pk, sk := EventKey(eventID)
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 st.table(),
+		Key:                       key(pk, sk),
+		UpdateExpression:          aws.String("SET gsi2sk = :due"),
+		ConditionExpression:       aws.String("attribute_exists(gsi2pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":due": s(fmt.Sprintf("%013d#%s", due.UnixMilli(), eventID))},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("reschedule event %s: %w", eventID, err)
+	}
+	return nil
+}
+
+// DueEvents returns ids of pending stored events due before t.
+func (st *Store) DueEvents(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	out, err := st.DB.Query(ctx, &dynamodb.QueryInput{
+		TableName:              st.table(),
+		IndexName:              aws.String("gsi2"),
+		KeyConditionExpression: aws.String("gsi2pk = :p AND gsi2sk < :t"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":p": s(dueIndexPK), ":t": s(fmt.Sprintf("%013d", before.UnixMilli())),
+		},
+		Limit: aws.Int32(int32(limit)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query due events: %w", err)
+	}
+	ids := make([]string, 0, len(out.Items))
+	for _, item := range out.Items {
+		pk := getS(item, "pk")
+		if len(pk) > len("EVENT#") {
+			ids = append(ids, pk[len("EVENT#"):])
+		}
+	}
+	return ids, nil
+}

@@ -1,0 +1,253 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/hooksentry/hooksentry/pkg/apperror"
+	"github.com/hooksentry/hooksentry/pkg/delivery"
+	"github.com/hooksentry/hooksentry/pkg/destination"
+)
+
+// The delivery state item (DEST#<id> / DEST#STATE) holds:
+//   leases      M  leaseId -> "slots:expiresUnixMs"
+//   lver        N  lease version, bumped by every lease change
+//   failures    N  consecutive failed attempts
+//   openUntil   N  Unix ms; cooldownMs N; probeUntil N
+//   gsi2pk/sk      "HELD" / destination id while events are parked
+
+const heldIndexPK = "HELD"
+
+func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+func decodeState(item map[string]types.AttributeValue) delivery.State {
+	st := delivery.State{Leases: map[string]delivery.Lease{}}
+	if m, ok := item["leases"].(*types.AttributeValueMemberM); ok {
+		for id, v := range m.Value {
+			sv, ok := v.(*types.AttributeValueMemberS)
+			if !ok {
+				continue
+			}
+			slots, exp, _ := strings.Cut(sv.Value, ":")
+			n, err1 := strconv.Atoi(slots)
+			e, err2 := strconv.ParseInt(exp, 10, 64)
+			if err1 == nil && err2 == nil {
+				st.Leases[id] = delivery.Lease{Slots: n, Expires: time.UnixMilli(e)}
+			}
+		}
+	}
+	num := func(name string) int64 {
+		v, _ := strconv.ParseInt(getN(item, name), 10, 64)
+		return v
+	}
+	st.LeaseVersion = num("lver")
+	st.Failures = int(num("failures"))
+	if v := num("openUntil"); v > 0 {
+		st.OpenUntil = time.UnixMilli(v)
+	}
+	if v := num("probeUntil"); v > 0 {
+		st.ProbeUntil = time.UnixMilli(v)
+	}
+	st.Cooldown = time.Duration(num("cooldownMs")) * time.Millisecond
+	st.HasHeld = getS(item, "gsi2pk") == heldIndexPK
+	return st
+}
+
+// LoadTarget reads a destination and its delivery state with one strongly
+// consistent Query of their shared partition (one read unit for both).
+func (st *Store) LoadTarget(ctx context.Context, destinationID string) (destination.Destination, delivery.State, bool, error) {
+	pk, _ := DestinationKey(destinationID)
+	out, err := st.DB.Query(ctx, &dynamodb.QueryInput{
+		TableName:              st.table(),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :dest)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": s(pk), ":dest": s(skDestination),
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return destination.Destination{}, delivery.State{}, false, fmt.Errorf("load destination %s: %w", destinationID, err)
+	}
+	var d destination.Destination
+	state := delivery.State{Leases: map[string]delivery.Lease{}}
+	found := false
+	for _, item := range out.Items {
+		switch getS(item, "sk") {
+		case skDestination:
+			if d, err = DecodeDestination(item); err != nil {
+				return destination.Destination{}, delivery.State{}, false, err
+			}
+			found = true
+		case skDestState:
+			state = decodeState(item)
+		}
+	}
+	return d, state, found, nil
+}
+
+// LoadState reads only the delivery state, for a worker waiting for slots.
+func (st *Store) LoadState(ctx context.Context, destinationID string) (delivery.State, error) {
+	pk, sk := DestinationStateKey(destinationID)
+	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: st.table(), Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return delivery.State{}, fmt.Errorf("load state of %s: %w", destinationID, err)
+	}
+	return decodeState(out.Item), nil
+}
+
+// WriteLeases replaces the lease map if no other worker changed it since
+// version was read; otherwise it returns an apperror Conflict.
+func (st *Store) WriteLeases(ctx context.Context, destinationID string, leases map[string]delivery.Lease, version int64) error {
+	pk, sk := DestinationStateKey(destinationID)
+	m := make(map[string]types.AttributeValue, len(leases))
+	for id, l := range leases {
+		m[id] = s(strconv.Itoa(l.Slots) + ":" + ms(l.Expires))
+	}
+	cond := "lver = :v"
+	if version == 0 {
+		cond = "attribute_not_exists(lver) OR lver = :v"
+	}
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           st.table(),
+		Key:                 key(pk, sk),
+		UpdateExpression:    aws.String("SET leases = :m, lver = :next"),
+		ConditionExpression: aws.String(cond),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":m": &types.AttributeValueMemberM{Value: m}, ":v": n(strconv.FormatInt(version, 10)),
+			":next": n(strconv.FormatInt(version+1, 10)),
+		},
+	})
+	if isConditionFailed(err) {
+		return apperror.New(apperror.Conflict, "leases of %s changed concurrently", destinationID)
+	}
+	if err != nil {
+		return fmt.Errorf("write leases of %s: %w", destinationID, err)
+	}
+	return nil
+}
+
+// ReleaseLease gives back a lease and records the batch's outcome for the
+// circuit breaker in the same write. It returns the consecutive failures
+// after the update.
+func (st *Store) ReleaseLease(ctx context.Context, destinationID, leaseID string, o delivery.Outcome) (int, error) {
+	pk, sk := DestinationStateKey(destinationID)
+	expr := "REMOVE leases.#id SET lver = lver + :one"
+	values := map[string]types.AttributeValue{":one": n("1")}
+	switch {
+	case o.Succeeded:
+		expr += ", failures = :f"
+		values[":f"] = n(strconv.Itoa(o.TrailingFailures))
+	case o.TrailingFailures > 0:
+		expr += " ADD failures :f"
+		values[":f"] = n(strconv.Itoa(o.TrailingFailures))
+	}
+	out, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 st.table(),
+		Key:                       key(pk, sk),
+		UpdateExpression:          aws.String(expr),
+		ConditionExpression:       aws.String("attribute_exists(leases)"),
+		ExpressionAttributeNames:  map[string]string{"#id": leaseID},
+		ExpressionAttributeValues: values,
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	if isConditionFailed(err) {
+		return 0, nil // the state was reset or deleted; nothing to release
+	}
+	if err != nil {
+		return 0, fmt.Errorf("release lease of %s: %w", destinationID, err)
+	}
+	f, _ := strconv.Atoi(getN(out.Attributes, "failures"))
+	return f, nil
+}
+
+// Suspend opens the circuit breaker: the destination becomes Suspended (if
+// it is still Active) and no probe happens before openUntil.
+func (st *Store) Suspend(ctx context.Context, destinationID string, openUntil time.Time, cooldown time.Duration) (bool, error) {
+	dpk, dsk := DestinationKey(destinationID)
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 st.table(),
+		Key:                       key(dpk, dsk),
+		UpdateExpression:          aws.String("SET #st = :susp, version = version + :one"),
+		ConditionExpression:       aws.String("#st = :active"),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":susp": s(string(destination.Suspended)), ":active": s(string(destination.Active)), ":one": n("1")},
+	})
+	if isConditionFailed(err) {
+		return false, nil // already Suspended, or made Inactive, or deleted
+	}
+	if err != nil {
+		return false, fmt.Errorf("suspend %s: %w", destinationID, err)
+	}
+	return true, st.setOpen(ctx, destinationID, openUntil, cooldown)
+}
+
+func (st *Store) setOpen(ctx context.Context, destinationID string, openUntil time.Time, cooldown time.Duration) error {
+	pk, sk := DestinationStateKey(destinationID)
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        st.table(),
+		Key:              key(pk, sk),
+		UpdateExpression: aws.String("SET openUntil = :o, cooldownMs = :c REMOVE probeUntil"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":o": n(ms(openUntil)), ":c": n(strconv.FormatInt(cooldown.Milliseconds(), 10)),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("open breaker of %s: %w", destinationID, err)
+	}
+	return nil
+}
+
+// ClaimProbe lets exactly one worker probe a Suspended destination whose
+// cooldown has passed.
+func (st *Store) ClaimProbe(ctx context.Context, destinationID string, now, until time.Time) (bool, error) {
+	pk, sk := DestinationStateKey(destinationID)
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           st.table(),
+		Key:                 key(pk, sk),
+		UpdateExpression:    aws.String("SET probeUntil = :until"),
+		ConditionExpression: aws.String("(attribute_not_exists(openUntil) OR openUntil <= :now) AND (attribute_not_exists(probeUntil) OR probeUntil <= :now)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":until": n(ms(until)), ":now": n(ms(now)),
+		},
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim probe of %s: %w", destinationID, err)
+	}
+	return true, nil
+}
+
+// ProbeFailed keeps the breaker open for a longer cooldown.
+func (st *Store) ProbeFailed(ctx context.Context, destinationID string, openUntil time.Time, cooldown time.Duration) error {
+	return st.setOpen(ctx, destinationID, openUntil, cooldown)
+}
+
+// Reactivate closes the breaker after a successful probe: the destination
+// is Active again if it is still Suspended (its owner may have changed it).
+func (st *Store) Reactivate(ctx context.Context, destinationID string) (bool, error) {
+	dpk, dsk := DestinationKey(destinationID)
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 st.table(),
+		Key:                       key(dpk, dsk),
+		UpdateExpression:          aws.String("SET #st = :active, version = version + :one"),
+		ConditionExpression:       aws.String("#st = :susp"),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":susp": s(string(destination.Suspended)), ":active": s(string(destination.Active)), ":one": n("1")},
+	})
+	if isConditionFailed(err) {
+		return false, st.ResetBreaker(ctx, destinationID)
+	}
+	if err != nil {
+		return false, fmt.Errorf("reactivate %s: %w", destinationID, err)
+	}
+	return true, st.ResetBreaker(ctx, destinationID)
+}

@@ -20,8 +20,28 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	jsii.Close()
+	for _, d := range tempDirs {
+		os.RemoveAll(d)
+	}
 	os.Exit(code)
 }
+
+// tempDirs are removed after the tests (the synthesis cache outlives any one test).
+var tempDirs []string
+
+func mkTempDir(t testing.TB, pattern string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	synthMu2.Lock()
+	tempDirs = append(tempDirs, dir)
+	synthMu2.Unlock()
+	return dir
+}
+
+var synthMu2 sync.Mutex
 
 // synthesized is one environment's stack, synthesized once per test binary.
 type synthesized struct {
@@ -42,10 +62,7 @@ var (
 // distinct content (distinct asset hashes), as `make build` would.
 func fakeBuildDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "hooksentry-infra-build-")
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := mkTempDir(t, "hooksentry-infra-build-")
 	for _, spec := range functionSpecs {
 		d := filepath.Join(dir, spec.Dir)
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -70,10 +87,7 @@ func synth(t *testing.T, env string) *synthesized {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outdir, err := os.MkdirTemp("", "hooksentry-cdk-out-")
-	if err != nil {
-		t.Fatal(err)
-	}
+	outdir := mkTempDir(t, "hooksentry-cdk-out-")
 	buildDir := fakeBuildDir(t)
 	app := awscdk.NewApp(&awscdk.AppProps{
 		Outdir: jsii.String(outdir),

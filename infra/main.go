@@ -16,7 +16,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	// First: silences the jsii Node.js version warnings before the kernel starts.
+	// Silences the jsii Node.js version warnings; by the package initialization
+	// order it runs before the jsii kernel starts (see its doc).
 	_ "github.com/hooksentry/hooksentry/infra/internal/jsiienv"
 )
 

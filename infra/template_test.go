@@ -131,6 +131,9 @@ func TestSAMTemplateStructure(t *testing.T) {
 		}
 	}
 	checkReferences(t, tpl)
+	for _, p := range leastPrivilegeProblems(t, tpl) {
+		t.Error(p)
+	}
 }
 
 // checkReferences: every Ref, GetAtt, Sub variable, Condition and DependsOn names

@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/uuid"
 
+	"github.com/hooksentry/hooksentry/pkg/app"
 	"github.com/hooksentry/hooksentry/pkg/emulator"
 	"github.com/hooksentry/hooksentry/pkg/jwtauth"
 	"github.com/hooksentry/hooksentry/pkg/localstack"
@@ -38,6 +39,7 @@ const usage = `usage:
   hooksentry run
   hooksentry tenant create --name NAME [--id ID] [--aws]
   hooksentry token --tenant ID [--ttl 1h]
+  hooksentry worker [--count 4]      delivery pollers only, configured from the environment
 
 Settings: HOOKSENTRY_STATE_DIR (.hooksentry), HOOKSENTRY_LOCAL_ADDR (127.0.0.1:8080),
 HOOKSENTRY_DYNAMODB_PORT, HOOKSENTRY_KMS_PORT, HOOKSENTRY_SQS_PORT (0 = any free port),
@@ -63,6 +65,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return tenantCreate(args[2:], stdout)
 	case args[0] == "token":
 		return token(args[1:], stdout)
+	case args[0] == "worker":
+		return worker(args[1:])
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", strings.Join(args, " "))
@@ -231,4 +235,27 @@ func token(args []string, stdout io.Writer) error {
 	}
 	_, err = fmt.Fprintln(stdout, tok)
 	return err
+}
+
+// worker runs delivery pollers in this process, configured entirely from
+// the environment (AWS_ENDPOINT_URL_*, HOOKSENTRY_QUEUE_URL, ...). The fault
+// tests run it as a separate process so they can SIGKILL it mid-batch.
+func worker(args []string) error {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	count := fs.Int("count", 4, "concurrent pollers")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	env, err := app.LoadEnv(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := localstack.NewPoller(ctx, env, *count)
+	if err != nil {
+		return err
+	}
+	p.Run(ctx)
+	return nil
 }

@@ -30,7 +30,6 @@ type Config struct {
 	MaxAttempts             int           // HOOKSENTRY_MAX_ATTEMPTS
 	BreakerFailureThreshold int           // HOOKSENTRY_BREAKER_FAILURE_THRESHOLD
 	BreakerCooldown         time.Duration // HOOKSENTRY_BREAKER_COOLDOWN
-	LeaseTTL                time.Duration // HOOKSENTRY_LEASE_TTL
 }
 
 // Defaults are the documented defaults of CONTRACT §4.
@@ -44,7 +43,6 @@ func Defaults() Config {
 		MaxAttempts:             10,
 		BreakerFailureThreshold: 10,
 		BreakerCooldown:         60 * time.Second,
-		LeaseTTL:                0, // derived from DeliveryTimeout in Load
 	}
 }
 
@@ -108,15 +106,9 @@ func Load(getenv func(string) string) (Config, error) {
 	num("HOOKSENTRY_MAX_ATTEMPTS", &c.MaxAttempts, 1, 1000)
 	num("HOOKSENTRY_BREAKER_FAILURE_THRESHOLD", &c.BreakerFailureThreshold, 1, 100000)
 	dur("HOOKSENTRY_BREAKER_COOLDOWN", &c.BreakerCooldown, 0)
-	dur("HOOKSENTRY_LEASE_TTL", &c.LeaseTTL, time.Second)
 
 	if c.RetryMaxDelay < c.RetryBaseDelay {
 		errs = append(errs, fmt.Errorf("HOOKSENTRY_RETRY_MAX_DELAY: %s is shorter than HOOKSENTRY_RETRY_BASE_DELAY %s", c.RetryMaxDelay, c.RetryBaseDelay))
-	}
-	if c.LeaseTTL == 0 {
-		// A lease must outlive the slowest attempt it guards, or a slow but
-		// healthy request would let another worker exceed the limit.
-		c.LeaseTTL = 2*c.DeliveryTimeout + 5*time.Second
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("invalid settings: %w", err)

@@ -21,9 +21,6 @@ func TestLoadDefaults(t *testing.T) {
 		got.TenantClaim != "tenant_id" || got.AllowPrivateNetworks {
 		t.Errorf("defaults = %+v, want CONTRACT §4 defaults", got)
 	}
-	if got.LeaseTTL != 35*time.Second {
-		t.Errorf("LeaseTTL = %s, want 35s (2 × timeout + 5s)", got.LeaseTTL)
-	}
 }
 
 func TestLoadOverrides(t *testing.T) {

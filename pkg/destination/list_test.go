@@ -165,7 +165,7 @@ func TestApply(t *testing.T) {
 		{"page size 2 page 2", with(func(q *destination.ListQuery) { q.PageSize, q.Page = 2, 2 }), 6, []int{3, 2}},
 		{"last partial page", with(func(q *destination.ListQuery) { q.PageSize, q.Page = 4, 2 }), 6, []int{1, 0}},
 		{"page past the end", with(func(q *destination.ListQuery) { q.PageSize, q.Page = 2, 4 }), 6, []int{}},
-		{"page far past the end", with(func(q *destination.ListQuery) { q.PageSize, q.Page = 100, 1 << 62 }), 6, []int{}},
+		{"page far past the end", with(func(q *destination.ListQuery) { q.PageSize, q.Page = 100, 1<<62 }), 6, []int{}},
 		{"status filter", with(func(q *destination.ListQuery) { q.Status = destination.Active }), 3, []int{4, 2, 0}},
 		{"status filter with paging counts all matches", with(func(q *destination.ListQuery) { q.Status, q.PageSize = destination.Active, 1 }), 3, []int{4}},
 		{"authType filter", with(func(q *destination.ListQuery) { q.AuthType, q.AuthTypeSet = destination.AuthBearerToken, true }), 2, []int{3, 1}},

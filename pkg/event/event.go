@@ -30,14 +30,14 @@ type Message struct {
 	EventID       string      `json:"id"`
 	DestinationID string      `json:"d"`
 	TenantID      string      `json:"t"`
-	ReceivedAt    int64       `json:"r"`           // Unix ms
+	ReceivedAt    int64       `json:"r"` // Unix ms
 	ContentType   string      `json:"ct,omitempty"`
-	Headers       [][2]string `json:"h,omitempty"` // forwarded headers, in arrival order
-	Body          []byte      `json:"b,omitempty"` // nil when Stored
-	Stored        bool        `json:"s,omitempty"` // body and headers live in the table
-	Attempts      int         `json:"a,omitempty"` // failed attempts so far
-	NotBefore     int64       `json:"nb,omitempty"` // Unix ms; chained when beyond SQS's 15-minute delay
-	Redrives      int         `json:"rd,omitempty"` // times the sweeper moved it back from the DLQ
+	Headers       [][2]string `json:"h,omitempty"`     // forwarded headers, in arrival order
+	Body          []byte      `json:"b,omitempty"`     // nil when Stored
+	Stored        bool        `json:"s,omitempty"`     // body and headers live in the table
+	Attempts      int         `json:"a,omitempty"`     // failed attempts so far
+	NotBefore     int64       `json:"nb,omitempty"`    // Unix ms; chained when beyond SQS's 15-minute delay
+	Redrives      int         `json:"rd,omitempty"`    // times the sweeper moved it back from the DLQ
 	Drain         bool        `json:"drain,omitempty"` // control message: re-drive held events of DestinationID
 }
 

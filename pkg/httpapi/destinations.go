@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
@@ -157,7 +159,11 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return destination.Page{}, err
 		}
-		q, err := destination.ParseListQuery(r.URL.Query())
+		values, err := parseQuery(r.URL.RawQuery)
+		if err != nil {
+			return destination.Page{}, err
+		}
+		q, err := destination.ParseListQuery(values)
 		if err != nil {
 			return destination.Page{}, err
 		}
@@ -175,6 +181,33 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		Total int    `json:"total"`
 		Items []View `json:"items"`
 	}{page.Total, items})
+}
+
+// parseQuery decodes a query string like url.ParseQuery, except that a
+// pair it cannot decode is a 400 rather than silently dropped (Qt=%zz must
+// not mean the default page size), and ';' is not a separator.
+func parseQuery(raw string) (url.Values, error) {
+	values := url.Values{}
+	var f apperror.Fields
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, errKey := url.QueryUnescape(k)
+		value, errValue := url.QueryUnescape(v)
+		switch {
+		case errKey != nil:
+			f.Add("query", "has a parameter name that is not validly percent-encoded")
+		case errValue != nil:
+			f.Add(key, "is not validly percent-encoded")
+		default:
+			values.Add(key, value)
+		}
+	}
+	return values, f.Err()
 }
 
 func (a *API) get(w http.ResponseWriter, r *http.Request) {

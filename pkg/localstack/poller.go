@@ -3,6 +3,8 @@ package localstack
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -25,13 +27,23 @@ func NewPoller(ctx context.Context, env *app.Env, workers int) (*sqspoller.Polle
 	}
 	client := env.SQS()
 	attrs, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl: aws.String(env.Config.QueueURL), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+		QueueUrl: aws.String(env.Config.QueueURL),
+		AttributeNames: []sqstypes.QueueAttributeName{
+			sqstypes.QueueAttributeNameQueueArn, sqstypes.QueueAttributeNameVisibilityTimeout,
+		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("get delivery queue ARN: %w", err)
+		return nil, fmt.Errorf("get delivery queue attributes: %w", err)
+	}
+	// An invocation must end well within the visibility timeout, or its
+	// messages reappear while still being worked on (AWS requires the
+	// function timeout to be shorter; template.yaml uses 6 ×).
+	timeout := env.FunctionTimeout()
+	if vis, err := strconv.Atoi(attrs.Attributes[string(sqstypes.QueueAttributeNameVisibilityTimeout)]); err == nil && vis > 0 {
+		timeout = min(timeout, time.Duration(vis)*time.Second*2/3)
 	}
 	return &sqspoller.Poller{
 		SQS: client, QueueURL: env.Config.QueueURL, QueueARN: attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)],
-		Handler: w.Handle, Workers: workers, BatchSize: 10, Timeout: env.FunctionTimeout(), Log: env.Log,
+		Handler: w.Handle, Workers: workers, BatchSize: 10, Timeout: timeout, Log: env.Log,
 	}, nil
 }

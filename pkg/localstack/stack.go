@@ -155,9 +155,16 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 		return err
 	}
 	gw := &localgw.Gateway{Routes: Routes(st.Env), Authorizer: validator, Log: st.Env.Log}
-	mux := http.NewServeMux()
-	mux.Handle("GET /.well-known/jwks.json", st.Issuer.JWKSHandler())
-	mux.Handle("/", gw)
+	// No ServeMux in front of the gateway: it would clean and redirect
+	// paths such as //api, which API Gateway answers with 404.
+	jwks := st.Issuer.JWKSHandler()
+	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/.well-known/jwks.json" {
+			jwks.ServeHTTP(w, r)
+			return
+		}
+		gw.ServeHTTP(w, r)
+	})
 
 	st.listener, err = net.Listen("tcp", opts.Addr)
 	if err != nil {

@@ -48,7 +48,7 @@ func run(m *testing.M) int {
 	ca = testkit.NewCA(&setupTB{}, dir)
 	settings["HOOKSENTRY_EXTRA_CA_FILE"] = ca.File
 	names := localstack.DefaultNames()
-	names.VisibilityTimeout = 5 * time.Second
+	names.VisibilityTimeout = 30 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var logw *os.File

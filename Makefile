@@ -1,0 +1,55 @@
+# HookSentry — the two commands of the README:
+#   make run    start the whole local stack (emulators, gateway, workers, sweeper)
+#   make test   every test, with the emulators it needs started and stopped by the tests
+# Everything they need is installed by them: Go modules, the pinned npm
+# emulators (tools/emulators) and the pinned local-kms (bin/).
+
+GO        ?= go
+FUNCTIONS := $(notdir $(wildcard functions/*))
+STATICCHECK_VERSION := v0.8.2
+FUZZTIME  ?= 10s
+# fuzz targets: package:FuzzName
+FUZZ_TARGETS ?= $(shell cat .ci/fuzz-targets 2>/dev/null)
+
+.PHONY: run test unit lint fuzz build bench tools clean
+
+run: tools
+	$(GO) run ./cmd/hooksentry run
+
+tools:
+	$(GO) run ./cmd/hooksentry-tools
+
+# Lint first (fast), then every Go test of the module (integration tests start
+# their own emulators), then the fuzz targets briefly, then the CDK module.
+test: tools lint
+	$(GO) test -count=1 -timeout 30m ./...
+	$(MAKE) fuzz
+	$(MAKE) infra-test
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	done
+
+# Lambda bundles: linux/arm64, static, stripped (see template.yaml CodeUri).
+build:
+	@for f in $(FUNCTIONS); do \
+		echo "build/$$f/bootstrap"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags "-s -w" -tags lambda.norpc \
+			-o build/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+
+bench: tools
+	$(GO) test -count=1 -run='^$$' -bench=. -benchtime=1x -timeout 30m ./bench/...
+
+clean:
+	rm -rf build bin .hooksentry
+
+include mk/infra.mk

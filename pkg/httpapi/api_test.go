@@ -1,0 +1,282 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/hooksentry/hooksentry/pkg/destination"
+	"github.com/hooksentry/hooksentry/pkg/destination/destinationtest"
+	"github.com/hooksentry/hooksentry/pkg/httpapi"
+	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
+)
+
+const (
+	tenantA = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+	tenantB = "9b2f1c1e-0000-4000-8000-00000000000b"
+	// destA belongs to tenantA and has BearerToken credentials; destB
+	// belongs to tenantB.
+	destA = "7d8e9f0a-1b2c-4d3e-8f5a-6b7c8d9e0f1a"
+	destB = "7d8e9f0a-1b2c-4d3e-8f5a-6b7c8d9e0f1b"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type testAPI struct {
+	api    *httpapi.API
+	store  *destinationtest.Store
+	sealer *destinationtest.Sealer
+	logs   *syncBuffer
+}
+
+// newTestAPI wires the API to in-memory fakes holding two tenants with one
+// destination each.
+func newTestAPI(tb testing.TB) *testAPI {
+	tb.Helper()
+	ctx := context.Background()
+	st, sealer, logs := destinationtest.NewStore(), &destinationtest.Sealer{}, &syncBuffer{}
+	for _, tenant := range []string{tenantA, tenantB} {
+		if err := st.AddTenant(ctx, tenant); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	sealedA, err := sealer.Seal(ctx, []byte(`{"token":"t"}`), destination.EncryptionContext(tenantA, destA))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, d := range []destination.Destination{
+		destinationtest.NewDestination(tenantA, destinationtestNow, func(d *destination.Destination) {
+			d.ID, d.AuthType, d.Sealed = destA, destination.AuthBearerToken, &sealedA
+		}),
+		destinationtest.NewDestination(tenantB, destinationtestNow, func(d *destination.Destination) { d.ID = destB }),
+	} {
+		if err := st.CreateDestination(ctx, d); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	svc := &destination.Service{Store: st, Sealer: sealer}
+	return &testAPI{
+		api:   &httpapi.API{Destinations: svc, TenantClaim: "tenant_id", Log: log},
+		store: st, sealer: sealer, logs: logs,
+	}
+}
+
+// invoke runs the Lambda handler of function, exactly as Lambda would.
+func (a *testAPI) invoke(tb testing.TB, function string, ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	tb.Helper()
+	h := lambdahttp.Adapt(a.api.Handler(function), a.api.Log)
+	resp, err := h(context.Background(), ev)
+	if err != nil {
+		tb.Fatalf("handler returned an invocation error: %v", err)
+	}
+	return resp
+}
+
+func event(method, path, query, body, tenant string) events.APIGatewayV2HTTPRequest {
+	ev := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RawPath: path, RawQueryString: query, Body: body,
+		Headers: map[string]string{"content-type": "application/json"},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			DomainName: "api.hooksentry.test",
+			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+		},
+	}
+	if tenant != "" {
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"tenant_id": tenant, "sub": tenant}},
+		}
+	}
+	return ev
+}
+
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Errors []struct {
+		Field   string `json:"field"`
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+func wantProblem(t *testing.T, resp events.APIGatewayV2HTTPResponse, status int) problem {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Fatalf("status: got %d, want %d (body %s)", resp.StatusCode, status, resp.Body)
+	}
+	if ct := resp.Headers["Content-Type"]; ct != "application/problem+json" {
+		t.Errorf("Content-Type: got %q, want application/problem+json", ct)
+	}
+	var p problem
+	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
+		t.Fatalf("body %q: %v", resp.Body, err)
+	}
+	if p.Status != status || p.Title != http.StatusText(status) || p.Type == "" || p.Detail == "" {
+		t.Errorf("problem: got %+v, want status %d, title %q, a type and a detail", p, status, http.StatusText(status))
+	}
+	return p
+}
+
+func TestInternalErrorsAreGenericAndLogged(t *testing.T) {
+	for _, r := range httpapi.Routes {
+		t.Run(r.Function, func(t *testing.T) {
+			a := newTestAPI(t)
+			a.store.Err = errors.New("dynamodb exploded: table hooksentry-secret-internal")
+			path := strings.ReplaceAll(r.Path, "{id}", destA)
+			body := ""
+			if r.Method != http.MethodGet && r.Method != http.MethodDelete {
+				body = `{"url":"https://example.com"}`
+			}
+			p := wantProblem(t, a.invoke(t, r.Function, event(r.Method, path, "", body, tenantA)), http.StatusInternalServerError)
+			if strings.Contains(p.Detail, "exploded") || strings.Contains(p.Detail, "hooksentry-secret-internal") {
+				t.Errorf("detail leaks the cause: %q", p.Detail)
+			}
+			if logs := a.logs.String(); !strings.Contains(logs, "exploded") || !strings.Contains(logs, "request failed") {
+				t.Errorf("logs: got %q, want the cause logged", logs)
+			}
+		})
+	}
+}
+
+func TestMissingTenantClaim(t *testing.T) {
+	a := newTestAPI(t)
+	for _, r := range httpapi.Routes {
+		path := strings.ReplaceAll(r.Path, "{id}", destA)
+		t.Run(r.Function, func(t *testing.T) {
+			wantProblem(t, a.invoke(t, r.Function, event(r.Method, path, "", `{}`, "")), http.StatusUnauthorized)
+		})
+	}
+}
+
+// TestFunctionServesOnlyItsRoute: every function answers other routes with
+// a problem+json 404, as a misconfigured integration would reach it.
+func TestFunctionServesOnlyItsRoute(t *testing.T) {
+	a := newTestAPI(t)
+	for _, fn := range httpapi.Routes {
+		for _, r := range httpapi.Routes {
+			if r == fn || (r.Method == fn.Method && r.Path == fn.Path) {
+				continue
+			}
+			path := strings.ReplaceAll(r.Path, "{id}", destA)
+			resp := a.invoke(t, fn.Function, event(r.Method, path, "", `{}`, tenantA))
+			if resp.StatusCode != http.StatusNotFound || resp.Headers["Content-Type"] != "application/problem+json" {
+				t.Errorf("%s given %s %s: got %d %q, want a problem+json 404", fn.Function, r.Method, path, resp.StatusCode, resp.Headers["Content-Type"])
+			}
+		}
+	}
+}
+
+func TestBodyTooLarge(t *testing.T) {
+	a := newTestAPI(t)
+	body := `{"url":"https://example.com","x":"` + strings.Repeat("a", 70<<10) + `"}`
+	wantProblem(t, a.invoke(t, "create-destination", event("POST", "/api/v1/destinations", "", body, tenantA)), http.StatusRequestEntityTooLarge)
+	wantProblem(t, a.invoke(t, "update-destination", event("PATCH", "/api/v1/destinations/"+destA, "", body, tenantA)), http.StatusRequestEntityTooLarge)
+}
+
+func TestValidationProblem(t *testing.T) {
+	a := newTestAPI(t)
+	resp := a.invoke(t, "create-destination", event("POST", "/api/v1/destinations", "", `{"url":"http://x","serverRateLimit":0}`, tenantA))
+	p := wantProblem(t, resp, http.StatusBadRequest)
+	var fields []string
+	for _, e := range p.Errors {
+		if e.Message == "" {
+			t.Errorf("error for %q has no message", e.Field)
+		}
+		fields = append(fields, e.Field)
+	}
+	if got := strings.Join(fields, ","); got != "url,serverRateLimit" {
+		t.Errorf("fields: got %q, want url,serverRateLimit", got)
+	}
+	if p.Type == "about:blank" {
+		t.Errorf("type: got about:blank, want a validation problem type")
+	}
+}
+
+func TestNewView(t *testing.T) {
+	d := destinationtest.NewDestination(tenantA, destinationtestNow, nil)
+	b, err := json.Marshal(httpapi.NewView(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := m["authType"]; !ok || v != nil {
+		t.Errorf("authType without auth: got %v (present %v), want null", v, ok)
+	}
+	if _, ok := m["ingestToken"]; ok {
+		t.Errorf("ingestToken present in a plain view")
+	}
+	if len(m) != 8 {
+		t.Errorf("keys: got %d (%v), want 8", len(m), m)
+	}
+}
+
+var destinationtestNow = mustTime("2026-07-03T14:32:00.000Z")
+
+func mustTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestListQueryDecoding(t *testing.T) {
+	a := newTestAPI(t)
+	for _, tc := range []struct {
+		query  string
+		status int
+		fields string
+	}{
+		{"Qt=1&Pg=1", http.StatusOK, ""},
+		{"qt=1;pg=2", http.StatusBadRequest, "Qt"}, // ';' is no separator: Qt is "1;pg=2"
+		{"Qt=%zz", http.StatusBadRequest, "Qt"},
+		{"Qt=1&other=%", http.StatusBadRequest, "other"},
+		{"%zz=1", http.StatusBadRequest, "query"},
+		{"url=a+b%20c&status=active", http.StatusOK, ""},
+	} {
+		resp := a.invoke(t, "list-destinations", event("GET", "/api/v1/destinations", tc.query, "", tenantA))
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: got %d %s, want %d", tc.query, resp.StatusCode, resp.Body, tc.status)
+			continue
+		}
+		if tc.status == http.StatusBadRequest {
+			p := wantProblem(t, resp, http.StatusBadRequest)
+			var fields []string
+			for _, e := range p.Errors {
+				fields = append(fields, e.Field)
+			}
+			if got := strings.Join(fields, ","); got != tc.fields {
+				t.Errorf("%s: fields got %q, want %q", tc.query, got, tc.fields)
+			}
+		}
+	}
+}

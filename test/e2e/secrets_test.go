@@ -1,0 +1,315 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
+
+	"github.com/hooksentry/hooksentry/pkg/destination"
+)
+
+// TestNoSecretsAtRestOrInTransit creates destinations with every auth type,
+// changes their credentials, regenerates their tokens and sends invalid
+// requests carrying secrets; then it checks that no credential value and no
+// ingest token appears in the raw table (in any encoding the store might
+// use), in any response body, or in the function or stack logs.
+func TestNoSecretsAtRestOrInTransit(t *testing.T) {
+	f := newFunctions(t)
+	tenant := newTenant(t)
+	mark := "zq" + strings.ReplaceAll(uuid.NewString(), "-", "")[:10] // makes this run's secrets unique
+	secret := func(name string) string { return "SECRET-" + name + "-" + mark }
+
+	var secrets, bodies []string
+	record := func(r response) response {
+		bodies = append(bodies, string(r.Body))
+		return r
+	}
+	var tokens []string
+	create := func(authType string, creds map[string]string) string {
+		for _, v := range creds {
+			if strings.Contains(v, mark) {
+				secrets = append(secrets, v)
+			}
+		}
+		body, _ := json.Marshal(map[string]any{"url": "https://example.com/" + mark + "/" + authType, "authType": authType, "credentials": creds})
+		r := record(f.call(t, "create-destination", tenant, "", "", string(body)))
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create %s: got %v", authType, r)
+		}
+		d := checkDestination(t, r.Body, true)
+		tokens = append(tokens, str(d["ingestToken"]))
+		return str(d["id"])
+	}
+	apiKey := create("ApiKey", map[string]string{"headerName": "X-" + secret("header"), "value": secret("apikey-value")})
+	bearer := create("BearerToken", map[string]string{"token": secret("bearer-token")})
+	create("JwtBearer", map[string]string{
+		"tokenEndpoint": "https://idp.example/" + secret("token-endpoint"), "clientId": secret("client-id"),
+		"clientSecret": secret("client-secret"), "scope": secret("scope"),
+	})
+	basic := create("BasicAuth", map[string]string{"username": secret("username"), "password": secret("password")})
+
+	patch := func(id string, creds map[string]any, extra map[string]any, want int) {
+		for _, v := range creds {
+			if s, ok := v.(string); ok {
+				for _, field := range strings.Fields(s) { // the secret without added junk
+					if strings.Contains(field, mark) {
+						secrets = append(secrets, field)
+					}
+				}
+			}
+		}
+		body := map[string]any{"credentials": creds}
+		for k, v := range extra {
+			body[k] = v
+		}
+		b, _ := json.Marshal(body)
+		if r := record(f.call(t, "update-destination", tenant, id, "", string(b))); r.Status != want {
+			t.Fatalf("patch %s: got %v, want %d", b, r, want)
+		}
+	}
+	patch(bearer, map[string]any{"token": secret("patched-bearer")}, nil, http.StatusOK)
+	patch(basic, map[string]any{"headerName": "X-Key", "value": secret("switched-apikey")}, map[string]any{"authType": "apikey"}, http.StatusOK)
+	patch(apiKey, map[string]any{"value": secret("patched-apikey"), "headerName": "X-Other"}, nil, http.StatusOK)
+	// Invalid requests that carry secrets must not echo them.
+	patch(bearer, map[string]any{"token": secret("control-char") + "\n"}, nil, http.StatusBadRequest)
+	patch(bearer, map[string]any{"token": secret("wrong-shape"), "password": secret("wrong-shape-2")}, nil, http.StatusBadRequest)
+	patch(basic, map[string]any{"headerName": secret("bad-header-name") + " x", "value": "v"}, nil, http.StatusBadRequest)
+	patch(bearer, map[string]any{"token": secret("with-remove")}, map[string]any{"removeAuth": true}, http.StatusBadRequest)
+	badJSON := `{"credentials":{"token":"` + secret("bad-json") + `"` // truncated
+	secrets = append(secrets, secret("bad-json"))
+	if r := record(f.call(t, "update-destination", tenant, bearer, "", badJSON)); r.Status != http.StatusBadRequest {
+		t.Fatalf("patch with truncated JSON: got %v, want 400", r)
+	}
+	created := secret("refused-create")
+	secrets = append(secrets, created)
+	if r := record(f.call(t, "create-destination", tenant, "", "", `{"url":"http://example.com","authType":"BearerToken","credentials":{"token":"`+created+`"}}`)); r.Status != http.StatusBadRequest {
+		t.Fatalf("refused create: got %v, want 400", r)
+	}
+
+	for _, id := range []string{apiKey, bearer, basic} {
+		r := record(f.call(t, "regenerate-ingest-token", tenant, id, "", ""))
+		var regen struct {
+			IngestToken string `json:"ingestToken"`
+		}
+		if err := json.Unmarshal(r.Body, &regen); err != nil || regen.IngestToken == "" {
+			t.Fatalf("regenerate: got %v", r)
+		}
+		tokens = append(tokens, regen.IngestToken)
+	}
+	for _, q := range []string{"", "authType=bearertoken", "url=" + mark} {
+		record(f.call(t, "list-destinations", tenant, "", q, ""))
+	}
+	for _, id := range []string{apiKey, bearer, basic} {
+		record(f.call(t, "get-destination", tenant, id, "", ""))
+	}
+
+	// Through the gateway too: a create, and ingest with a current and a
+	// replaced token (their logs are checked below).
+	viaGateway := secret("via-gateway")
+	secrets = append(secrets, viaGateway)
+	r := record(httpDo(t, "POST", "/api/v1/destinations", mint(t, tenant),
+		`{"url":"https://example.com/`+mark+`/gw","authType":"BearerToken","credentials":{"token":"`+viaGateway+`"}}`))
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create through the gateway: got %v", r)
+	}
+	tokens = append(tokens, str(checkDestination(t, r.Body, true)["ingestToken"]))
+	if r := httpDo(t, "POST", "/ingest/"+tokens[len(tokens)-1], "", `{"hello":"world"}`); r.Status != http.StatusAccepted {
+		t.Errorf("ingest with a current token: got %v, want 202", r)
+	}
+	if r := httpDo(t, "POST", "/ingest/"+tokens[0], "", `{"hello":"world"}`); r.Status != http.StatusUnauthorized {
+		t.Errorf("ingest with a replaced token: got %v, want 401", r)
+	}
+
+	// Responses: no credential ever; tokens only in the answers that issue them.
+	for _, b := range bodies {
+		for _, s := range secrets {
+			if strings.Contains(b, s) || strings.Contains(b, jsonEscaped(s)) {
+				t.Errorf("response %.200s contains secret %q", b, s)
+			}
+		}
+	}
+
+	// The detector finds what it should.
+	for i, planted := range []string{
+		"pre" + secrets[0] + "post",
+		base64.StdEncoding.EncodeToString([]byte(`{"token":"` + secrets[0] + `"}`)),
+		base64.StdEncoding.EncodeToString([]byte("a" + secrets[0] + "b")),
+		base64.RawURLEncoding.EncodeToString([]byte("ab" + secrets[0])),
+		hex.EncodeToString([]byte("abc" + secrets[0])),
+		strings.ToUpper(secrets[0]),
+	} {
+		if findEncoded([]byte(planted), secrets[0]) == "" {
+			t.Fatalf("detector misses planted form %d: %s", i, planted)
+		}
+	}
+
+	// The raw table.
+	hashes := map[string]bool{}
+	for _, tok := range tokens {
+		hashes[destination.HashIngestToken(tok)] = true
+	}
+	items := scanTable(t)
+	var needles []string
+	needles = append(needles, secrets...)
+	needles = append(needles, tokens...)
+	needles = append(needles, strings.TrimPrefix(tokens[0], "dst_")) // the random part alone
+	foundHashes := 0
+	for _, item := range items {
+		walkAttributes(item, "", func(path string, data []byte) {
+			if hashes[string(data)] {
+				foundHashes++
+			}
+			for _, n := range needles {
+				if where := findEncoded(data, n); where != "" {
+					t.Errorf("table item %s, attribute %s: contains %q (%s)", describeItem(item), path, n, where)
+				}
+			}
+		})
+	}
+	if foundHashes == 0 {
+		t.Errorf("no ingest token hash found in the table: the scan did not see this test's items")
+	}
+	// The secrets are really there, sealed: each destination with auth has
+	// ciphertext attributes.
+	sealed := 0
+	for _, item := range items {
+		if v, ok := item["url"].(*types.AttributeValueMemberS); ok && strings.Contains(v.Value, mark) {
+			if _, ok := item["credCiphertext"].(*types.AttributeValueMemberB); ok {
+				sealed++
+			}
+		}
+	}
+	if sealed != 5 {
+		t.Errorf("destinations with sealed credentials: got %d, want 5", sealed)
+	}
+
+	// Logs of the functions called directly, and of the whole stack.
+	for name, logs := range map[string]string{"function": f.logs.String(), "stack": stackLogs.String()} {
+		for _, n := range needles {
+			if strings.Contains(logs, n) || strings.Contains(logs, jsonEscaped(n)) {
+				t.Errorf("%s logs contain %q", name, n)
+			}
+		}
+	}
+}
+
+func jsonEscaped(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
+}
+
+// findEncoded reports how data contains needle: as is (any case), in hex,
+// in base64 at any alignment, or after decoding all of data from base64 or
+// hex. It returns "" if it does not.
+func findEncoded(data []byte, needle string) string {
+	n := []byte(needle)
+	lower := bytes.ToLower(data)
+	if bytes.Contains(lower, bytes.ToLower(n)) {
+		return "plain"
+	}
+	if bytes.Contains(lower, []byte(hex.EncodeToString(n))) {
+		return "hex"
+	}
+	// If needle sits at an offset whose remainder mod 3 is k away from a
+	// group boundary, the base64 of the data contains the base64 of the
+	// whole 3-byte groups of needle[k:].
+	for k := range 3 {
+		sub := n[k:]
+		sub = sub[:len(sub)/3*3]
+		for name, enc := range map[string]*base64.Encoding{"base64": base64.StdEncoding, "base64url": base64.URLEncoding} {
+			if e := enc.EncodeToString(sub); len(e) >= 8 && bytes.Contains(data, []byte(e)) {
+				return fmt.Sprintf("%s at alignment %d", name, k)
+			}
+		}
+	}
+	for name, dec := range map[string]func(string) ([]byte, error){
+		"base64-decoded":     base64.StdEncoding.DecodeString,
+		"base64url-decoded":  base64.URLEncoding.DecodeString,
+		"raw-base64-decoded": base64.RawStdEncoding.DecodeString,
+		"hex-decoded":        hex.DecodeString,
+	} {
+		if d, err := dec(string(data)); err == nil && bytes.Contains(bytes.ToLower(d), bytes.ToLower(n)) {
+			return name
+		}
+	}
+	return ""
+}
+
+func scanTable(t *testing.T) []map[string]types.AttributeValue {
+	t.Helper()
+	db := stack.Env.DynamoDB()
+	var items []map[string]types.AttributeValue
+	in := &dynamodb.ScanInput{TableName: aws.String(stack.Env.Config.TableName), ConsistentRead: aws.Bool(true)}
+	for {
+		out, err := db.Scan(context.Background(), in)
+		if err != nil {
+			t.Fatalf("Scan: %v", err)
+		}
+		items = append(items, out.Items...)
+		if len(out.LastEvaluatedKey) == 0 {
+			return items
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// walkAttributes calls fn with the bytes of every string, binary and number
+// value in item, nested ones included.
+func walkAttributes(item map[string]types.AttributeValue, prefix string, fn func(path string, data []byte)) {
+	for name, v := range item {
+		walkValue(v, prefix+name, fn)
+	}
+	// Attribute names can carry data too.
+	for name := range item {
+		fn(prefix+"(name)", []byte(name))
+	}
+}
+
+func walkValue(v types.AttributeValue, path string, fn func(string, []byte)) {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		fn(path, []byte(v.Value))
+	case *types.AttributeValueMemberB:
+		fn(path, v.Value)
+	case *types.AttributeValueMemberN:
+		fn(path, []byte(v.Value))
+	case *types.AttributeValueMemberSS:
+		for i, s := range v.Value {
+			fn(fmt.Sprintf("%s[%d]", path, i), []byte(s))
+		}
+	case *types.AttributeValueMemberBS:
+		for i, b := range v.Value {
+			fn(fmt.Sprintf("%s[%d]", path, i), b)
+		}
+	case *types.AttributeValueMemberNS:
+		for i, s := range v.Value {
+			fn(fmt.Sprintf("%s[%d]", path, i), []byte(s))
+		}
+	case *types.AttributeValueMemberL:
+		for i, e := range v.Value {
+			walkValue(e, fmt.Sprintf("%s[%d]", path, i), fn)
+		}
+	case *types.AttributeValueMemberM:
+		walkAttributes(v.Value, path+".", fn)
+	}
+}
+
+func describeItem(item map[string]types.AttributeValue) string {
+	pk, _ := item["pk"].(*types.AttributeValueMemberS)
+	sk, _ := item["sk"].(*types.AttributeValueMemberS)
+	if pk == nil || sk == nil {
+		return "?"
+	}
+	return pk.Value + "/" + sk.Value
+}

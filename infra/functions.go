@@ -100,7 +100,7 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
 		Routes: []route{{Method: "POST", Path: "/api/v1/destinations"}},
 		Permissions: []permission{
-			{ddb("GetItem", "PutItem"), []resource{resTable}},
+			{ddb("GetItem", "PutItem", "DeleteItem"), []resource{resTable}},
 			{kms("GenerateDataKey"), []resource{resKey}},
 		},
 	},
@@ -126,7 +126,7 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
 		Routes: []route{{Method: "PATCH", Path: "/api/v1/destinations/{id}"}},
 		Permissions: []permission{
-			{ddb("GetItem", "UpdateItem"), []resource{resTable}},
+			{ddb("GetItem", "PutItem", "UpdateItem"), []resource{resTable}},
 			{kms("GenerateDataKey"), []resource{resKey}},
 			{sqs("SendMessage"), []resource{resDeliveryQueue}},
 		},
@@ -167,12 +167,12 @@ var functionSpecs = []functionSpec{
 		},
 		SQSTrigger: true,
 		Permissions: []permission{
-			{ddb("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"), []resource{resTable, resTableIndexes}},
+			{ddb("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchWriteItem"), []resource{resTable}},
 			{kms("Decrypt"), []resource{resKey}},
-			// SendMessage/ChangeMessageVisibility: the function re-schedules work itself;
+			// SendMessage: the function re-schedules work itself;
 			// ReceiveMessage/DeleteMessage/GetQueueAttributes: the event source mapping
 			// polls with the function's role.
-			{sqs("SendMessage", "ChangeMessageVisibility", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes"), []resource{resDeliveryQueue}},
+			{sqs("SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes"), []resource{resDeliveryQueue}},
 		},
 	},
 	{
@@ -181,7 +181,7 @@ var functionSpecs = []functionSpec{
 		Env:      []string{envTableName, envQueueURL, envDLQURL, envBreakerCooldown},
 		Schedule: sweeperSchedule,
 		Permissions: []permission{
-			{ddb("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"), []resource{resTable, resTableIndexes}},
+			{ddb("GetItem", "PutItem", "UpdateItem", "Query", "BatchWriteItem"), []resource{resTable, resTableIndexes}},
 			{sqs("SendMessage"), []resource{resDeliveryQueue}},
 			{sqs("ReceiveMessage", "DeleteMessage", "GetQueueAttributes"), []resource{resDeadLetter}},
 		},

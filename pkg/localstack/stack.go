@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/hooksentry/hooksentry/pkg/app"
@@ -43,6 +44,10 @@ type Options struct {
 	// SweepInterval is how often the sweeper runs; 0 means every minute,
 	// negative never.
 	SweepInterval time.Duration
+	// APIOptions are copied into Env.APIOptions before any handler, poller
+	// or sweeper builds its clients, so SDK middleware (such as the
+	// benchmarks' request counters) sees every AWS request the stack makes.
+	APIOptions []func(*aws.Config)
 }
 
 // Stack is a running local HookSentry.
@@ -144,7 +149,7 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 	if err != nil {
 		return err
 	}
-	st.Env = &app.Env{Config: cfg, AWS: awsCfg, Log: slog.New(slog.NewJSONHandler(logw, nil))}
+	st.Env = &app.Env{Config: cfg, AWS: awsCfg, Log: slog.New(slog.NewJSONHandler(logw, nil)), APIOptions: opts.APIOptions}
 
 	st.Issuer, err = jwtauth.LoadOrCreateIssuer(opts.StateDir)
 	if err != nil {

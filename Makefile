@@ -11,7 +11,7 @@ FUZZTIME  ?= 10s
 # fuzz targets: package:FuzzName
 FUZZ_TARGETS ?= $(shell cat .ci/fuzz-targets 2>/dev/null)
 
-.PHONY: run test unit lint fuzz build bench tools clean
+.PHONY: run test lint fuzz build bench tools clean synth-all
 
 run: tools
 	$(GO) run ./cmd/hooksentry run
@@ -25,6 +25,16 @@ test: tools lint
 	$(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) fuzz
 	$(MAKE) infra-test
+	$(MAKE) synth-all
+
+# `make synth` for every environment must write its template.
+synth-all:
+	@for e in dev staging prod; do \
+		rm -f infra/cdk.out/HookSentry-$$e.template.json; \
+		$(MAKE) -s synth ENV=$$e >/dev/null || exit 1; \
+		test -s infra/cdk.out/HookSentry-$$e.template.json || { echo "synth ENV=$$e wrote no template"; exit 1; }; \
+		echo "synth ENV=$$e: infra/cdk.out/HookSentry-$$e.template.json"; \
+	done
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

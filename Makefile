@@ -24,7 +24,7 @@ tools:
 test: tools lint
 	$(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) fuzz
-	$(MAKE) infra-test
+	$(MAKE) infra-lint infra-test
 	$(MAKE) synth-all
 
 # `make synth` for every environment must write its template.

@@ -7,9 +7,11 @@
 //
 //   - DynamoDB: dynalite (npm), run through tools/emulators/dynalite-server.js,
 //     persisted as LevelDB under StateDir/dynalite.
-//   - KMS: local-kms (Go), installed into bin/local-kms, persisted as LevelDB
-//     under StateDir/kms. A seed file at StateDir/kms/seed.yaml is loaded on
-//     start if present.
+//   - KMS: local-kms (Go), built from tools/localkms into bin/local-kms: a
+//     small main around the pinned github.com/nsmithuk/local-kms that,
+//     unlike upstream's own, listens on 127.0.0.1 only. Persisted as
+//     LevelDB under StateDir/kms. A seed file at StateDir/kms/seed.yaml is
+//     loaded on start if present.
 //   - SQS: local-aws-sqs (npm), run through tools/emulators/sqs-server.js.
 //     It keeps queues in memory only: they are lost when the stack stops.
 //
@@ -67,7 +69,7 @@ type Options struct {
 	SQSPort      int
 
 	// Stdout and Stderr receive the children's output (and the output of
-	// npm ci / go install while tools are installed), one line at a time,
+	// npm ci / go build while tools are installed), one line at a time,
 	// each line prefixed with "[dynamodb] ", "[kms] " or "[sqs] ". Nil
 	// discards it; the last lines are still kept for error messages.
 	Stdout io.Writer
@@ -156,14 +158,13 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		{
 			name: "kms",
 			path: filepath.Join(repoRoot, "bin", localKMSBinary),
-			// local-kms has no flags, only environment variables, and
-			// always listens on all interfaces (":PORT"); it cannot be
-			// limited to 127.0.0.1.
+			// Built from tools/localkms, which listens on
+			// 127.0.0.1:PORT. Like upstream local-kms it has no flags,
+			// only environment variables.
 			env: []string{
 				"PORT=" + strconv.Itoa(opts.KMSPort),
 				"KMS_DATA_PATH=" + kmsDir,
-				// Without this local-kms reads /init/seed.yaml, a
-				// path meant for its Docker image.
+				// Loaded on start if the file exists.
 				"KMS_SEED_PATH=" + filepath.Join(kmsDir, "seed.yaml"),
 				"KMS_REGION=" + Region,
 				"KMS_ACCOUNT_ID=" + AccountID,
@@ -171,7 +172,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 			port: opts.KMSPort,
 			// The line is logged with colour codes around the level;
 			// lineWriter strips them before matching.
-			readyLine: regexp.MustCompile(`Local KMS started on 0\.0\.0\.0:(\d+)`),
+			readyLine: regexp.MustCompile(`Local KMS started on 127\.0\.0\.1:(\d+)`),
 			probe:     probeKMS,
 		},
 		{

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -188,6 +189,165 @@ func TestStartServesAllThreeAndCloseStopsThem(t *testing.T) {
 			conn.Close()
 			t.Errorf("%s: %s still accepts connections after Close", name, endpoint)
 		}
+	}
+}
+
+// procAddr formats ip (4 or 16 bytes) the way /proc/net/tcp and tcp6 print
+// addresses: each 32-bit word in host byte order, in hex.
+func procAddr(ip net.IP) string {
+	var b strings.Builder
+	for i := 0; i < len(ip); i += 4 {
+		fmt.Fprintf(&b, "%08X", binary.NativeEndian.Uint32(ip[i:i+4]))
+	}
+	return b.String()
+}
+
+var (
+	procLoopback4       = procAddr(net.IPv4(127, 0, 0, 1).To4())  // 0100007F on little-endian
+	procLoopback4Mapped = procAddr(net.IPv4(127, 0, 0, 1).To16()) // ::ffff:127.0.0.1
+)
+
+const procListenState = "0A" // TCP_LISTEN
+
+// listenersOn returns the listening sockets on port from /proc/net/tcp and
+// /proc/net/tcp6 (this process's network namespace, which its children
+// share), each as "tcp ADDR" or "tcp6 ADDR" with ADDR in /proc's hex form.
+func listenersOn(port int) ([]string, error) {
+	wantPort := fmt.Sprintf("%04X", port)
+	var found []string
+	for _, proto := range []string{"tcp", "tcp6"} {
+		content, err := os.ReadFile("/proc/net/" + proto)
+		if os.IsNotExist(err) && proto == "tcp6" {
+			continue // IPv6 disabled
+		}
+		if err != nil {
+			return nil, err
+		}
+		lines := strings.Split(strings.TrimSpace(string(content)), "\n")
+		for _, line := range lines[1:] { // the first is the header
+			// sl local_address rem_address st ...
+			fields := strings.Fields(line)
+			if len(fields) < 4 || fields[3] != procListenState {
+				continue
+			}
+			addr, localPort, ok := strings.Cut(fields[1], ":")
+			if ok && localPort == wantPort {
+				found = append(found, proto+" "+addr)
+			}
+		}
+	}
+	return found, nil
+}
+
+// checkLoopbackOnly fails the test unless something listens on the
+// endpoint's port, and only on 127.0.0.1: no wildcard (0.0.0.0 or ::) or
+// other-address listener on that port.
+func checkLoopbackOnly(t *testing.T, name, endpoint string) {
+	t.Helper()
+	_, portText, err := net.SplitHostPort(hostPort(t, endpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listeners, err := listenersOn(port)
+	if err != nil {
+		t.Fatalf("read listening sockets: %v", err)
+	}
+	if len(listeners) == 0 {
+		t.Errorf("%s: nothing listens on port %d according to /proc/net/tcp{,6}", name, port)
+	}
+	for _, l := range listeners {
+		if l != "tcp "+procLoopback4 && l != "tcp6 "+procLoopback4Mapped {
+			t.Errorf("%s: port %d has listener %q, want only 127.0.0.1 (tcp %s)", name, port, l, procLoopback4)
+		}
+	}
+}
+
+func TestEndpointsListenOnLoopbackOnly(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc/net/tcp")
+	}
+	if _, err := os.Stat("/proc/net/tcp"); err != nil {
+		t.Skipf("no /proc/net/tcp: %v", err)
+	}
+
+	// The check itself must see a wildcard listener, or passing proves
+	// nothing. ":0" is what upstream local-kms listens on.
+	wildcard, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wildcard.Close()
+	listeners, err := listenersOn(wildcard.Addr().(*net.TCPAddr).Port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listeners) == 0 || slices.ContainsFunc(listeners, func(l string) bool {
+		return l == "tcp "+procLoopback4 || l == "tcp6 "+procLoopback4Mapped
+	}) {
+		t.Fatalf("listener on %s: got %q from /proc, want one non-loopback address", wildcard.Addr(), listeners)
+	}
+	loopback, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer loopback.Close()
+	listeners, err = listenersOn(loopback.Addr().(*net.TCPAddr).Port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"tcp " + procLoopback4}; !slices.Equal(listeners, want) {
+		t.Fatalf("listener on %s: got %q from /proc, want %q", loopback.Addr(), listeners, want)
+	}
+
+	stack, _ := startStack(t, t.TempDir())
+	checkLoopbackOnly(t, "dynamodb", stack.DynamoDBEndpoint)
+	checkLoopbackOnly(t, "kms", stack.KMSEndpoint)
+	checkLoopbackOnly(t, "sqs", stack.SQSEndpoint)
+}
+
+// A seed file in StateDir/kms/seed.yaml is loaded on start, as the package
+// documents (tools/localkms carries local-kms's seeding code).
+func TestKMSLoadsSeedFile(t *testing.T) {
+	const (
+		keyID = "bc436485-5092-42b8-92a3-0aa8b93536dc"
+		alias = "alias/seeded"
+	)
+	stateDir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(stateDir, "kms"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	seedYAML := `Keys:
+  Symmetric:
+    Aes:
+      - Metadata:
+          KeyId: ` + keyID + `
+        BackingKeys:
+          - 5cdaead27fe7da2de47945d73cd6d79e36494e73802f3cd3869f1d2cb0b5d7a9
+Aliases:
+  - AliasName: ` + alias + `
+    TargetKeyId: ` + keyID + `
+`
+	if err := os.WriteFile(filepath.Join(stateDir, "kms", "seed.yaml"), []byte(seedYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	stack, _ := startStack(t, stateDir)
+	var described struct {
+		KeyMetadata struct {
+			KeyId string
+			Arn   string
+		}
+	}
+	mustCall(t, stack.KMSEndpoint, "TrentService.DescribeKey", kmsContentType, `{"KeyId":"`+alias+`"}`, &described)
+	if described.KeyMetadata.KeyId != keyID {
+		t.Errorf("DescribeKey %s: got key %q, want %q", alias, described.KeyMetadata.KeyId, keyID)
+	}
+	if want := "arn:aws:kms:" + emulator.Region + ":" + emulator.AccountID + ":key/" + keyID; described.KeyMetadata.Arn != want {
+		t.Errorf("DescribeKey %s: got ARN %q, want %q", alias, described.KeyMetadata.Arn, want)
 	}
 }
 

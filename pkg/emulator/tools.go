@@ -17,12 +17,16 @@ import (
 	"time"
 )
 
-// The pinned local-kms. Bump both together; EnsureTools reinstalls when the
-// version marker next to the binary differs.
+// local-kms is built from the Go module in tools/localkms, a small main
+// around the local-kms version pinned in its go.mod that listens on
+// 127.0.0.1 only (upstream's own main listens on all interfaces).
+// EnsureTools rebuilds it when the hash of that module's sources, kept in
+// a marker next to the binary, differs.
 const (
-	localKMSModule  = "github.com/nsmithuk/local-kms"
-	localKMSVersion = "v0.0.0-20260228092603-2a5e92d09ab6"
-	localKMSBinary  = "local-kms"
+	localKMSSource = "tools/localkms"
+	localKMSBinary = "local-kms"
+	// localKMSMarker is appended to the binary's path.
+	localKMSMarker = ".source.sha256"
 )
 
 // minNodeMajor is the oldest Node.js the npm emulators support.
@@ -60,8 +64,10 @@ func FindRepoRoot(dir string) (string, error) {
 //
 //   - npm ci in tools/emulators, when node_modules was not installed from
 //     the current package-lock.json;
-//   - go install of the pinned local-kms into repoRoot/bin, when the binary
-//     or its version marker (bin/local-kms.version) is missing or stale.
+//   - go build of tools/localkms (local-kms, bound to 127.0.0.1) into
+//     repoRoot/bin/local-kms, when the binary or its marker
+//     (bin/local-kms.source.sha256, the hash of tools/localkms's go.mod,
+//     go.sum and .go files) is missing or stale.
 //
 // Concurrent callers, in this or other processes (parallel test binaries),
 // take turns on a lock file in repoRoot/bin. log gets a line for each step
@@ -86,7 +92,7 @@ func EnsureTools(ctx context.Context, repoRoot string, log io.Writer) error {
 	if err := ensureNodeModules(ctx, filepath.Join(repoRoot, "tools", "emulators"), log); err != nil {
 		return err
 	}
-	return ensureLocalKMS(ctx, binDir, log)
+	return ensureLocalKMS(ctx, filepath.Join(repoRoot, filepath.FromSlash(localKMSSource)), binDir, log)
 }
 
 // findNode returns the path of node on PATH, checking it is new enough.
@@ -172,10 +178,13 @@ func ensureNodeModules(ctx context.Context, dir string, log io.Writer) error {
 	return nil
 }
 
-func ensureLocalKMS(ctx context.Context, binDir string, log io.Writer) error {
+func ensureLocalKMS(ctx context.Context, srcDir, binDir string, log io.Writer) error {
+	want, err := sourceHash(srcDir)
+	if err != nil {
+		return fmt.Errorf("emulator: local-kms sources: %w", err)
+	}
 	binPath := filepath.Join(binDir, localKMSBinary)
-	markerPath := binPath + ".version"
-	want := localKMSModule + "@" + localKMSVersion
+	markerPath := binPath + localKMSMarker
 	got, err := os.ReadFile(markerPath)
 	if err == nil && strings.TrimSpace(string(got)) == want {
 		if info, err := os.Stat(binPath); err == nil && info.Mode().IsRegular() && info.Mode()&0o111 != 0 {
@@ -185,24 +194,27 @@ func ensureLocalKMS(ctx context.Context, binDir string, log io.Writer) error {
 
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
-		return fmt.Errorf("emulator: the go command is required to install %s: %w", want, err)
+		return fmt.Errorf("emulator: the go command is required to build local-kms from %s: %w", srcDir, err)
 	}
-	// Install into a scratch directory next to the final place, then
+	// Build into a scratch directory next to the final place, then
 	// rename: a reader never sees a half-written binary.
-	tmpDir, err := os.MkdirTemp(binDir, ".local-kms-install-")
+	tmpDir, err := os.MkdirTemp(binDir, ".local-kms-build-")
 	if err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}
 	defer os.RemoveAll(tmpDir)
 
-	fmt.Fprintf(log, "installing %s into %s\n", want, binDir)
-	// "go install module@version" ignores the repo's go.mod, so this
-	// never touches go.mod or go.sum.
-	cmd := exec.CommandContext(ctx, goCmd, "install", want)
-	cmd.Dir = tmpDir
-	cmd.Env = append(os.Environ(), "GOBIN="+tmpDir)
-	if err := runLogged(cmd, "[go install] ", log); err != nil {
-		return fmt.Errorf("emulator: go install %s: %w", want, err)
+	fmt.Fprintf(log, "installing local-kms: go build in %s into %s\n", srcDir, binPath)
+	// tools/localkms is its own module, so its dependencies stay out of
+	// the repo's go.mod. -mod=readonly: its go.sum is committed and must
+	// never be rewritten by a build. GOWORK=off: a go.work above the repo
+	// must not pull it into a workspace. -buildvcs=false: no git needed.
+	cmd := exec.CommandContext(ctx, goCmd, "build", "-C", srcDir,
+		"-mod=readonly", "-buildvcs=false", "-trimpath",
+		"-o", filepath.Join(tmpDir, localKMSBinary), ".")
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	if err := runLogged(cmd, "[go build] ", log); err != nil {
+		return fmt.Errorf("emulator: go build in %s: %w", srcDir, err)
 	}
 	if err := os.Rename(filepath.Join(tmpDir, localKMSBinary), binPath); err != nil {
 		return fmt.Errorf("emulator: %w", err)
@@ -210,7 +222,38 @@ func ensureLocalKMS(ctx context.Context, binDir string, log io.Writer) error {
 	if err := writeFileAtomic(markerPath, []byte(want+"\n")); err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}
+	// The marker of the old "go install" of upstream's own main.
+	os.Remove(binPath + ".version")
 	return nil
+}
+
+// sourceHash is the SHA-256, in hex, of what goes into the local-kms build:
+// go.mod, go.sum and the non-test .go files of dir, by name and content.
+func sourceHash(dir string) (string, error) {
+	entries, err := os.ReadDir(dir) // sorted by name
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	hasGoMod := false
+	for _, e := range entries {
+		name := e.Name()
+		isGo := strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
+		if !e.Type().IsRegular() || !(isGo || name == "go.mod" || name == "go.sum") {
+			continue
+		}
+		content, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return "", err
+		}
+		sum := sha256.Sum256(content)
+		fmt.Fprintf(h, "%s\x00%x\n", name, sum)
+		hasGoMod = hasGoMod || name == "go.mod"
+	}
+	if !hasGoMod {
+		return "", fmt.Errorf("no go.mod in %s", dir)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // runLogged runs cmd with its output copied, prefixed, to log. On failure

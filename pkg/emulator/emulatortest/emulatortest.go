@@ -28,7 +28,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/emulator"
 )
 
-// startTimeout covers a first run that has to npm ci and go install.
+// startTimeout covers a first run that has to npm ci and go build local-kms.
 const startTimeout = 5 * time.Minute
 
 // awsVarsToClear would otherwise leak a developer's real AWS setup into

@@ -50,7 +50,11 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 		if secs <= 0 {
 			return 0
 		}
-		return min(time.Duration(secs)*time.Second, MaxRetryAfter)
+		// Compare in seconds: secs*time.Second overflows for large values.
+		if secs >= int64(MaxRetryAfter/time.Second) {
+			return MaxRetryAfter
+		}
+		return time.Duration(secs) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return min(t.Sub(now), MaxRetryAfter)

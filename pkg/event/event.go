@@ -94,7 +94,9 @@ func Forwardable(h http.Header) [][2]string {
 			out = append(out, [2]string{name, v})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	// Stable: the values of a repeated header keep their arrival order
+	// (sort.Slice reorders equal keys once there are more than 12 entries).
+	sort.SliceStable(out, func(i, j int) bool { return out[i][0] < out[j][0] })
 	return out
 }
 

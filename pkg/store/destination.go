@@ -177,15 +177,23 @@ func (st *Store) UpdateDestination(ctx context.Context, d destination.Destinatio
 }
 
 // DeleteDestination removes the token lookup first so ingest stops at once,
-// then the destination and its delivery state.
+// then the destination and its delivery state. A state item that flags held
+// events is kept: the flag is how the sweeper finds the held events left
+// behind, drops them and clears it.
 func (st *Store) DeleteDestination(ctx context.Context, d destination.Destination) error {
 	if err := st.deleteToken(ctx, d.TokenHash); err != nil {
 		return err
 	}
-	for _, k := range [][2]string{pair(DestinationKey(d.ID)), pair(DestinationStateKey(d.ID))} {
-		if _, err := st.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: st.table(), Key: key(k[0], k[1])}); err != nil {
-			return fmt.Errorf("delete destination %s: %w", d.ID, err)
-		}
+	pk, sk := DestinationKey(d.ID)
+	if _, err := st.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: st.table(), Key: key(pk, sk)}); err != nil {
+		return fmt.Errorf("delete destination %s: %w", d.ID, err)
+	}
+	spk, ssk := DestinationStateKey(d.ID)
+	_, err := st.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: st.table(), Key: key(spk, ssk), ConditionExpression: aws.String("attribute_not_exists(gsi2pk)"),
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("delete destination %s: %w", d.ID, err)
 	}
 	return nil
 }
@@ -198,8 +206,6 @@ func (st *Store) conflictOrGone(ctx context.Context, id string) error {
 	}
 	return apperror.New(apperror.Conflict, "Destination %q was changed concurrently.", id)
 }
-
-func pair(pk, sk string) [2]string { return [2]string{pk, sk} }
 
 func (st *Store) deleteToken(ctx context.Context, hash string) error {
 	if hash == "" {

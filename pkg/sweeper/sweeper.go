@@ -80,7 +80,11 @@ func (s *Sweeper) now() time.Time {
 // Handle is the scheduled Lambda entry point.
 func (s *Sweeper) Handle(ctx context.Context, _ events.CloudWatchEvent) error {
 	r, err := s.Sweep(ctx)
-	s.Log.InfoContext(ctx, "sweep finished", "drains", r.DrainsRequested, "probes", r.ProbesReleased,
+	log := s.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.InfoContext(ctx, "sweep finished", "drains", r.DrainsRequested, "probes", r.ProbesReleased,
 		"stored", r.StoredRedriven, "dlqRedriven", r.DLQRedriven, "dlqFailed", r.DLQFailed, "orphans", r.OrphansDropped)
 	return err
 }
@@ -221,7 +225,10 @@ func (s *Sweeper) sweepDLQ(ctx context.Context, r *Report) error {
 				full := m
 				if m.Stored {
 					if stored, _, found, err := s.Store.GetEvent(ctx, m.EventID); err == nil && found {
+						// The stored copy has the body; the message has the
+						// counts, as the worker's loadBodies keeps them.
 						full = stored
+						full.Attempts, full.Redrives = m.Attempts, m.Redrives
 					}
 				}
 				full.Stored = false

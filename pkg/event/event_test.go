@@ -1,0 +1,179 @@
+package event_test
+
+import (
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hooksentry/hooksentry/pkg/event"
+)
+
+func TestEncodeDecodeRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		m    event.Message
+	}{
+		{"every field", event.Message{
+			Version: 1, EventID: "e-1", DestinationID: "d-1", TenantID: "t-1", ReceivedAt: 1767225600123,
+			ContentType: "application/json; charset=utf-8",
+			Headers:     [][2]string{{"Stripe-Signature", "t=1,v1=abc,v0=def"}, {"X-Multi", "a"}, {"X-Multi", "b"}},
+			Body:        []byte("{\"a\":1}\r\n\x00\xff\xfe not utf-8"),
+			Attempts:    3, NotBefore: 1767225700000, Redrives: 2,
+		}},
+		{"stored reference", event.Message{Version: 1, EventID: "e-2", DestinationID: "d-2", TenantID: "t-2", ReceivedAt: 1, Stored: true}},
+		{"drain control message", event.Message{Version: 1, DestinationID: "d-3", Drain: true}},
+		{"empty body", event.Message{Version: 1, EventID: "e-4", DestinationID: "d-4", Body: []byte{}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body, err := tc.m.Encode()
+			if err != nil {
+				t.Fatalf("Encode: %v", err)
+			}
+			got, err := event.Decode(body)
+			if err != nil {
+				t.Fatalf("Decode(%s): %v", body, err)
+			}
+			want := tc.m
+			if len(want.Body) == 0 {
+				want.Body = nil // omitempty: an empty body travels as none
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("round trip: got %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestEncodeSetsVersion(t *testing.T) {
+	body, err := event.Message{EventID: "e", DestinationID: "d"}.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, `"v":1`) {
+		t.Errorf("Encode without a version: got %s, want \"v\":1", body)
+	}
+	got, err := event.Decode(body)
+	if err != nil || got.Version != 1 {
+		t.Errorf("Decode: got version %d, %v, want 1, nil", got.Version, err)
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+	}{
+		{"not JSON", "hello"},
+		{"empty", ""},
+		{"JSON array", `[1,2]`},
+		{"unknown version", `{"v":2,"id":"e","d":"d"}`},
+		{"no version", `{"id":"e","d":"d"}`},
+		{"version as string", `{"v":"1","id":"e","d":"d"}`},
+		{"no destination", `{"v":1,"id":"e"}`},
+		{"no event id", `{"v":1,"d":"d"}`},
+		{"drain without destination", `{"v":1,"drain":true}`},
+		{"body not base64", `{"v":1,"id":"e","d":"d","b":"%%%"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if m, err := event.Decode(tc.body); err == nil {
+				t.Errorf("Decode(%s): got %+v, nil, want an error", tc.body, m)
+			}
+		})
+	}
+}
+
+func TestDue(t *testing.T) {
+	at := time.UnixMilli(1767225600123)
+	if got := (event.Message{NotBefore: at.UnixMilli()}).Due(); !got.Equal(at) {
+		t.Errorf("Due: got %v, want %v", got, at)
+	}
+}
+
+func TestForwardable(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   http.Header
+		want [][2]string
+	}{
+		{"nothing", http.Header{}, nil},
+		{
+			"signature with commas stays one value",
+			http.Header{"Stripe-Signature": {"t=1492774577,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd,v0=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39"}},
+			[][2]string{{"Stripe-Signature", "t=1492774577,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd,v0=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39"}},
+		},
+		{
+			"repeated header keeps every value in order",
+			http.Header{"X-Multi": {"b", "a", "c"}},
+			[][2]string{{"X-Multi", "b"}, {"X-Multi", "a"}, {"X-Multi", "c"}},
+		},
+		{
+			"values are not trimmed or altered",
+			http.Header{"X-Spaces": {"  a , b  "}, "X-Empty": {""}},
+			[][2]string{{"X-Empty", ""}, {"X-Spaces", "  a , b  "}},
+		},
+		{
+			"sorted by name",
+			http.Header{"X-B": {"2"}, "X-A": {"1"}, "Github-Event": {"push"}},
+			[][2]string{{"Github-Event", "push"}, {"X-A", "1"}, {"X-B", "2"}},
+		},
+		{
+			"dropped: credentials, hop-by-hop, proxy metadata, our own headers, content type",
+			http.Header{
+				"Authorization": {"Bearer x"}, "Cookie": {"a=b"}, "Host": {"api.example"},
+				"Connection": {"keep-alive"}, "Keep-Alive": {"timeout=5"}, "Proxy-Connection": {"x"},
+				"Proxy-Authorization": {"Basic x"}, "Proxy-Authenticate": {"x"}, "Te": {"trailers"}, "Trailer": {"X"},
+				"Transfer-Encoding": {"chunked"}, "Upgrade": {"h2c"}, "Content-Length": {"12"}, "Expect": {"100-continue"},
+				"Forwarded": {"for=1.2.3.4"}, "Via": {"1.1 proxy"},
+				"X-Forwarded-For": {"1.2.3.4"}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Port": {"443"},
+				"X-Amzn-Trace-Id": {"Root=1-abc"}, "X-Amzn-Requestid": {"r"}, "X-Amz-Date": {"20260101T000000Z"},
+				"Webhook-Id": {"spoofed"}, "Webhook-Timestamp": {"1"},
+				"Content-Type": {"application/json"},
+				"X-Kept":       {"yes"},
+			},
+			[][2]string{{"X-Kept", "yes"}},
+		},
+		{
+			"non-canonical names are matched case-insensitively",
+			http.Header{"authorization": {"x"}, "x-forwarded-for": {"1.2.3.4"}, "x-amzn-trace-id": {"t"}, "x-custom": {"v"}},
+			[][2]string{{"x-custom", "v"}},
+		},
+		{
+			"look-alikes are kept",
+			http.Header{"X-Forwarded": {"a"}, "X-Amzn": {"b"}, "Authorization-Extra": {"c"}, "X-Host": {"d"}},
+			[][2]string{{"Authorization-Extra", "c"}, {"X-Amzn", "b"}, {"X-Forwarded", "a"}, {"X-Host", "d"}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := event.Forwardable(tc.in); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Forwardable: got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestForwardableKeepsArrivalOrderAmongManyHeaders uses enough headers that
+// an unstable sort would reorder the values of a repeated header.
+func TestForwardableKeepsArrivalOrderAmongManyHeaders(t *testing.T) {
+	h := http.Header{}
+	var values []string
+	for i := range 16 {
+		h.Set(fmt.Sprintf("X-Other-%02d", i), "v")
+		if i < 3 {
+			values = append(values, fmt.Sprintf("sig-%02d", i))
+		}
+	}
+	h["X-Signature"] = values
+	for run := range 20 { // map iteration order differs between runs
+		var got []string
+		for _, kv := range event.Forwardable(h) {
+			if kv[0] == "X-Signature" {
+				got = append(got, kv[1])
+			}
+		}
+		if !reflect.DeepEqual(got, values) {
+			t.Fatalf("run %d: X-Signature values: got %q, want %q (arrival order)", run, got, values)
+		}
+	}
+}

@@ -63,6 +63,13 @@ func (c *TokenCache) entry(key string) *tokenEntry {
 	}
 	e, ok := c.entries[key]
 	if !ok {
+		// Credentials of this destination changed: its old tokens are dead.
+		dest, _, _ := strings.Cut(key, ":")
+		for k := range c.entries {
+			if strings.HasPrefix(k, dest+":") {
+				delete(c.entries, k)
+			}
+		}
 		e = &tokenEntry{}
 		c.entries[key] = e
 	}

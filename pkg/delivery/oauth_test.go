@@ -107,9 +107,12 @@ func TestTokenCacheKeys(t *testing.T) {
 		{"changed client id", "dest-1", changed(func(c *destination.Credentials) { c.ClientID = "client-2" }), "tok-3"},
 		{"changed scope", "dest-1", changed(func(c *destination.Credentials) { c.Scope = "a" }), "tok-4"},
 		{"changed endpoint", "dest-1", changed(func(c *destination.Credentials) { c.TokenEndpoint += "?v=2" }), "tok-5"},
-		{"original credentials still cached", "dest-1", f.creds, "tok-1"},
-		{"new secret now cached", "dest-1", changed(func(c *destination.Credentials) { c.ClientSecret = "secret-2" }), "tok-2"},
-		{"another destination with the same credentials", "dest-2", f.creds, "tok-6"},
+		// Rotating credentials evicts the destination's old tokens, so the
+		// cache never grows with rotations.
+		{"original credentials fetched again", "dest-1", f.creds, "tok-6"},
+		{"cached again", "dest-1", f.creds, "tok-6"},
+		{"another destination with the same credentials", "dest-2", f.creds, "tok-7"},
+		{"first destination unaffected", "dest-1", f.creds, "tok-6"},
 	} {
 		if got := f.token(t, step.destinationID, step.creds, ""); got != step.want {
 			t.Errorf("%s: got %q, want %q", step.name, got, step.want)

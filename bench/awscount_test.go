@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sort"
@@ -52,6 +53,9 @@ type opStat struct {
 type awsCounter struct {
 	mu    sync.Mutex
 	stats map[opKey]*opStat
+	// cancelled counts calls abandoned because their context ended (pollers
+	// stopping between scenarios); they are not in stats.
+	cancelled int64
 }
 
 func newAWSCounter() *awsCounter { return &awsCounter{stats: map[opKey]*opStat{}} }
@@ -68,6 +72,14 @@ func (c *awsCounter) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stats = map[opKey]*opStat{}
+	c.cancelled = 0
+}
+
+// Cancelled returns how many calls were dropped as cancelled.
+func (c *awsCounter) Cancelled() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cancelled
 }
 
 // Snapshot returns a copy of the counts.
@@ -99,6 +111,10 @@ func (c *awsCounter) handle(ctx context.Context, in middleware.InitializeInput, 
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err != nil && errors.Is(err, context.Canceled) {
+		c.cancelled++
+		return out, md, err
+	}
 	st := c.stats[key]
 	if st == nil {
 		st = &opStat{}

@@ -42,57 +42,97 @@ type costLine struct {
 	Detail string
 }
 
-// costModel prices what a run counted. delivered is the number of events
-// delivered, ingested the number accepted by /ingest, invocations the number
-// of deliver invocations (non-empty batches).
-type costModel struct {
-	Lines []costLine
-	Total float64
-	// Per delivered event.
-	RRU, WRU, SQSRequests, KMSRequests float64
+// usage is what one delivered event costs in billable units, split into
+// the ingest side (per event) and the delivery side (per batch, divided by
+// the batch fill).
+type usage struct {
+	Ingests      float64 // API Gateway requests and ingest invocations
+	Invocations  float64 // deliver invocations (batches)
+	SQS          float64 // SQS requests (64 KiB chunks), empty receives excluded
+	RRU, WRU     float64
+	KMS          float64
+	ingestSide   *usage // the part of the above made by ingest
+	deliverySide *usage // the part made by delivery (scales with 1/fill)
 }
 
-func priceRun(stats map[opKey]opStat, ingested, delivered, invocations int) costModel {
-	perM := 1e6 / float64(delivered)
-	var rru, wru, sqsChunks, kms float64
+// measureUsage turns a run's counts into usage per delivered event.
+func measureUsage(stats map[opKey]opStat, ingested, delivered, invocations int) usage {
+	d := float64(delivered)
+	in := &usage{Ingests: float64(ingested) / d}
+	out := &usage{Invocations: float64(invocations) / d}
 	for k, s := range stats {
-		if k.Side == sideOther {
+		var u *usage
+		switch k.Side {
+		case sideIngest:
+			u = in
+		case sideDelivery:
+			u = out
+		default:
 			continue // setup and management: not per event
 		}
 		switch k.Service {
 		case "DynamoDB":
-			switch k.Operation {
-			case "GetItem", "Query", "Scan", "BatchGetItem":
-				rru += s.Units
-			default:
-				wru += s.Units
+			if isRead(k.Operation) {
+				u.RRU += s.Units / d
+			} else {
+				u.WRU += s.Units / d
 			}
 		case "SQS":
-			if k.Operation == "ReceiveMessage (empty)" {
-				continue // time-driven, priced separately as a fixed cost
+			if k.Operation != "ReceiveMessage (empty)" { // time-driven: a fixed cost
+				u.SQS += float64(s.Chunks) / d
 			}
-			sqsChunks += float64(s.Chunks)
 		case "KMS":
-			kms += float64(s.Attempts)
+			u.KMS += float64(s.Attempts) / d
 		}
 	}
-	ing, inv := float64(ingested), float64(invocations)
+	return combine(in, out)
+}
+
+func combine(in, out *usage) usage {
+	return usage{
+		Ingests: in.Ingests, Invocations: out.Invocations,
+		SQS: in.SQS + out.SQS, RRU: in.RRU + out.RRU, WRU: in.WRU + out.WRU, KMS: in.KMS + out.KMS,
+		ingestSide: in, deliverySide: out,
+	}
+}
+
+// atFill rescales the delivery side to batches of fill events, keeping
+// what each batch costs as measured.
+func (u usage) atFill(fill float64) usage {
+	out := *u.deliverySide
+	k := (1 / fill) / out.Invocations
+	scaled := &usage{Invocations: 1 / fill, SQS: out.SQS * k, RRU: out.RRU * k, WRU: out.WRU * k, KMS: out.KMS * k}
+	return combine(u.ingestSide, scaled)
+}
+
+func isRead(op string) bool {
+	return op == "GetItem" || op == "Query" || op == "Scan" || op == "BatchGetItem"
+}
+
+// costModel prices usage in USD per million delivered events.
+type costModel struct {
+	Lines []costLine
+	Total float64
+}
+
+func price(u usage) costModel {
+	const m = 1e6
 	lines := []costLine{
-		{"API Gateway HTTP API", "1 request per ingest", ing * perM / 1e6 * priceHTTPAPIPerMillion, fmt.Sprintf("%.3f req/event", ing/float64(delivered))},
-		{"Lambda requests (ingest)", "1 invocation per ingest", ing * perM / 1e6 * priceLambdaRequestPerMillion, ""},
-		{"Lambda duration (ingest)", fmt.Sprintf("128 MB × %.0f ms", ingestBilledMs), ing * perM * ingestMemoryGB * ingestBilledMs / 1000 * priceLambdaArmPerGBSecond, ""},
-		{"Lambda requests (deliver)", "1 invocation per batch", inv * perM / 1e6 * priceLambdaRequestPerMillion, fmt.Sprintf("%.2f events/batch", float64(delivered)/inv)},
-		{"Lambda duration (deliver)", fmt.Sprintf("256 MB × %.0f ms per batch", deliverBilledMs), inv * perM * deliverMemoryGB * deliverBilledMs / 1000 * priceLambdaArmPerGBSecond, ""},
-		{"SQS", "64 KiB chunks, empty receives excluded", sqsChunks * perM / 1e6 * priceSQSPerMillion, fmt.Sprintf("%.3f req/event", sqsChunks/float64(delivered))},
-		{"DynamoDB reads", "RRU from ConsumedCapacity", rru * perM / 1e6 * priceDynamoRRUPerMillion, fmt.Sprintf("%.3f RRU/event", rru/float64(delivered))},
-		{"DynamoDB writes", "WRU from ConsumedCapacity", wru * perM / 1e6 * priceDynamoWRUPerMillion, fmt.Sprintf("%.3f WRU/event", wru/float64(delivered))},
-		{"KMS", "requests", kms * perM / 1e4 * priceKMSPer10k, fmt.Sprintf("%.5f req/event", kms/float64(delivered))},
+		{"API Gateway HTTP API", "1 request per ingest", u.Ingests * m / 1e6 * priceHTTPAPIPerMillion, fmt.Sprintf("%.3f req/event", u.Ingests)},
+		{"Lambda requests (ingest)", "1 invocation per ingest", u.Ingests * m / 1e6 * priceLambdaRequestPerMillion, ""},
+		{"Lambda duration (ingest)", fmt.Sprintf("128 MB × %.0f ms (assumed)", ingestBilledMs), u.Ingests * m * ingestMemoryGB * ingestBilledMs / 1000 * priceLambdaArmPerGBSecond, ""},
+		{"Lambda requests (deliver)", "1 invocation per batch", u.Invocations * m / 1e6 * priceLambdaRequestPerMillion, fmt.Sprintf("%.2f events/batch", 1/u.Invocations)},
+		{"Lambda duration (deliver)", fmt.Sprintf("256 MB × %.0f ms per batch (assumed)", deliverBilledMs), u.Invocations * m * deliverMemoryGB * deliverBilledMs / 1000 * priceLambdaArmPerGBSecond, ""},
+		{"SQS", "64 KiB chunks; empty receives excluded", u.SQS * m / 1e6 * priceSQSPerMillion, fmt.Sprintf("%.3f req/event", u.SQS)},
+		{"DynamoDB reads", "RRU (emulator's ConsumedCapacity)", u.RRU * m / 1e6 * priceDynamoRRUPerMillion, fmt.Sprintf("%.3f RRU/event", u.RRU)},
+		{"DynamoDB writes", "WRU (emulator's ConsumedCapacity)", u.WRU * m / 1e6 * priceDynamoWRUPerMillion, fmt.Sprintf("%.3f WRU/event", u.WRU)},
+		{"KMS", "requests", u.KMS * m / 1e4 * priceKMSPer10k, fmt.Sprintf("%.5f req/event", u.KMS)},
 	}
-	m := costModel{Lines: lines, RRU: rru / float64(delivered), WRU: wru / float64(delivered), SQSRequests: sqsChunks / float64(delivered), KMSRequests: kms / float64(delivered)}
+	cm := costModel{Lines: lines}
 	for _, l := range lines {
-		m.Total += l.PerM
+		cm.Total += l.PerM
 	}
-	return m
+	return cm
 }
 
 func (m costModel) write(w io.Writer, title string) {
@@ -120,7 +160,7 @@ func writeRequests(w io.Writer, stats map[opKey]opStat, delivered int) {
 		switch k.Service {
 		case "DynamoDB":
 			kind := "WRU"
-			if k.Operation == "GetItem" || k.Operation == "Query" || k.Operation == "Scan" || k.Operation == "BatchGetItem" {
+			if isRead(k.Operation) {
 				kind = "RRU"
 			}
 			units = fmt.Sprintf("%.3f %s", s.Units/float64(delivered), kind)
@@ -130,7 +170,7 @@ func writeRequests(w io.Writer, stats map[opKey]opStat, delivered int) {
 		case "SQS":
 			units = fmt.Sprintf("%.3f requests (64 KiB chunks)", float64(s.Chunks)/float64(delivered))
 			if s.Messages > 0 {
-				units += fmt.Sprintf("; %.2f messages/receive", float64(s.Messages)/float64(s.Calls))
+				units += fmt.Sprintf("; %.2f messages/receive", float64(s.Messages)/float64(s.Calls-s.Errors))
 			}
 		case "KMS":
 			units = fmt.Sprintf("%.5f requests", float64(s.Attempts)/float64(delivered))
@@ -155,4 +195,15 @@ func writeRequests(w io.Writer, stats map[opKey]opStat, delivered int) {
 		}
 	}
 	fmt.Fprintf(w, "\nAWS requests per delivered event (empty receives excluded): %s; ingest+delivery %.3f\n", strings.Join(parts, ", "), total/float64(delivered))
+}
+
+// writeFillTable prices the run again at other batch fills, keeping the
+// measured ingest side and the measured cost of one batch.
+func writeFillTable(w io.Writer, u usage) {
+	fmt.Fprintln(w, "\n| Events per batch | SQS req/event | RRU/event | WRU/event | USD / M events |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|")
+	for _, f := range []float64{1, 2, 5, 10} {
+		v := u.atFill(f)
+		fmt.Fprintf(w, "| %.0f | %.3f | %.3f | %.3f | %.2f |\n", f, v.SQS, v.RRU, v.WRU, price(v).Total)
+	}
 }

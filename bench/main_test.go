@@ -61,10 +61,10 @@ func benchStack(b *testing.B) (*localstack.Stack, *testkit.CA, *awsCounter) {
 		defer cancel()
 		opts := localstack.Options{
 			StateDir: filepath.Join(shared.dir, "state"), Addr: "127.0.0.1:0", Names: localstack.DefaultNames(),
-			Settings:   map[string]string{"HOOKSENTRY_EXTRA_CA_FILE": shared.ca.File},
-			Workers:    -1,
+			Settings:      map[string]string{"HOOKSENTRY_EXTRA_CA_FILE": shared.ca.File},
+			Workers:       -1,
 			SweepInterval: -1,
-			APIOptions: []func(*aws.Config){shared.counter.Option},
+			APIOptions:    []func(*aws.Config){shared.counter.Option},
 		}
 		if os.Getenv("HOOKSENTRY_BENCH_LOGS") != "" {
 			opts.Log = os.Stderr
@@ -138,7 +138,7 @@ func webhookBody(size int, seq int) []byte {
 				"id": fmt.Sprintf("ord_%020d", seq), "currency": "eur", "amount_total": 12990, "status": "paid",
 				"customer": map[string]any{"id": "cus_8f3a9b2c1d", "email": "jane.doe@example.com", "name": "Jane Doe",
 					"address": map[string]any{"line1": "12 Rue de la Paix", "city": "Paris", "postal_code": "75002", "country": "FR"}},
-				"items": []item{{"SKU-1042", "Espresso beans 1 kg", 1, 2490}, {"SKU-2210", "Grinder burr set", 1, 10500}},
+				"items":       []item{{"SKU-1042", "Espresso beans 1 kg", 1, 2490}, {"SKU-2210", "Grinder burr set", 1, 10500}},
 				"metadata":    map[string]string{"channel": "web", "campaign": "spring-sale"},
 				"description": "",
 			},

@@ -68,7 +68,7 @@ func BenchmarkDeliveryCPU(b *testing.B) {
 	// middleware, a fresh credentials cache.
 	env := *stack.Env
 	env.APIOptions = nil
-	worker, err := env.Worker()
+	worker, err := localstack.Functions{Env: &env}.Worker()
 	if err != nil {
 		b.Fatal(err)
 	}

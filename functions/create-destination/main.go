@@ -1,5 +1,6 @@
-// Command create-destination is the Lambda function behind one management route; see
-// httpapi.API.Routes. It only wires and starts.
+// Command create-destination is the Lambda function behind POST /api/v1/destinations;
+// it seals credentials with KMS.
+// It only wires and starts.
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/hooksentry/hooksentry/pkg/app"
+	"github.com/hooksentry/hooksentry/pkg/envelope"
 )
 
 func main() {
@@ -18,5 +20,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "create-destination:", err)
 		os.Exit(1)
 	}
-	lambda.Start(env.ManagementFunction("create-destination"))
+	sealer := envelope.New(env.AWSConfig(), env.Config.KMSKeyID)
+	lambda.Start(env.ManagementFunction("create-destination", app.ManagementDeps{Sealer: sealer}))
 }

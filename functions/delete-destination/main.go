@@ -1,5 +1,6 @@
-// Command delete-destination is the Lambda function behind one management route; see
-// httpapi.API.Routes. It only wires and starts.
+// Command delete-destination is the Lambda function behind one management route (see
+// httpapi.Routes); it needs no KMS or SQS client.
+// It only wires and starts.
 package main
 
 import (
@@ -18,5 +19,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, "delete-destination:", err)
 		os.Exit(1)
 	}
-	lambda.Start(env.ManagementFunction("delete-destination"))
+	lambda.Start(env.ManagementFunction("delete-destination", app.ManagementDeps{}))
 }

@@ -1,5 +1,6 @@
 // Command deliver is the delivery queue's consumer (SQS event source with
-// ReportBatchItemFailures). It only wires and starts.
+// ReportBatchItemFailures).
+// It only wires and starts.
 package main
 
 import (
@@ -10,6 +11,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/hooksentry/hooksentry/pkg/app"
+	"github.com/hooksentry/hooksentry/pkg/envelope"
+	"github.com/hooksentry/hooksentry/pkg/queue"
 )
 
 func main() {
@@ -18,7 +21,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "deliver:", err)
 		os.Exit(1)
 	}
-	worker, err := env.Worker()
+	q := queue.New(env.AWSConfig(), env.Config.QueueURL, env.Store())
+	worker, err := env.Worker(envelope.New(env.AWSConfig(), env.Config.KMSKeyID), q)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "deliver:", err)
 		os.Exit(1)

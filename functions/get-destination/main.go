@@ -1,5 +1,6 @@
-// Command get-destination is the Lambda function behind one management route; see
-// httpapi.API.Routes. It only wires and starts.
+// Command get-destination is the Lambda function behind one management route (see
+// httpapi.Routes); it needs no KMS or SQS client.
+// It only wires and starts.
 package main
 
 import (
@@ -18,5 +19,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, "get-destination:", err)
 		os.Exit(1)
 	}
-	lambda.Start(env.ManagementFunction("get-destination"))
+	lambda.Start(env.ManagementFunction("get-destination", app.ManagementDeps{}))
 }

@@ -1,5 +1,6 @@
 // Command ingest is the Lambda function behind the public route
-// POST /ingest/{token}. It only wires and starts.
+// POST /ingest/{token}.
+// It only wires and starts.
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/hooksentry/hooksentry/pkg/app"
+	"github.com/hooksentry/hooksentry/pkg/queue"
 )
 
 func main() {
@@ -18,5 +20,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ingest:", err)
 		os.Exit(1)
 	}
-	lambda.Start(env.IngestFunction())
+	lambda.Start(env.IngestFunction(queue.New(env.AWSConfig(), env.Config.QueueURL, env.Store())))
 }

@@ -1,5 +1,6 @@
-// Command list-destinations is the Lambda function behind one management route; see
-// httpapi.API.Routes. It only wires and starts.
+// Command list-destinations is the Lambda function behind one management route (see
+// httpapi.Routes); it needs no KMS or SQS client.
+// It only wires and starts.
 package main
 
 import (
@@ -18,5 +19,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, "list-destinations:", err)
 		os.Exit(1)
 	}
-	lambda.Start(env.ManagementFunction("list-destinations"))
+	lambda.Start(env.ManagementFunction("list-destinations", app.ManagementDeps{}))
 }

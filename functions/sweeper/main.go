@@ -1,5 +1,6 @@
 // Command sweeper runs on a schedule and re-drives events that would
-// otherwise strand. It only wires and starts.
+// otherwise strand (held, stored, dead-lettered).
+// It only wires and starts.
 package main
 
 import (
@@ -10,6 +11,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/hooksentry/hooksentry/pkg/app"
+	"github.com/hooksentry/hooksentry/pkg/queue"
+	"github.com/hooksentry/hooksentry/pkg/sweeper"
 )
 
 func main() {
@@ -18,5 +21,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "sweeper:", err)
 		os.Exit(1)
 	}
-	lambda.Start(env.Sweeper().Handle)
+	q := queue.New(env.AWSConfig(), env.Config.QueueURL, env.Store())
+	lambda.Start(sweeper.New(env.AWSConfig(), env.Store(), q, env.Config.DLQURL, env.Log).Handle)
 }

@@ -1,5 +1,6 @@
-// Command update-destination is the Lambda function behind one management route; see
-// httpapi.API.Routes. It only wires and starts.
+// Command update-destination is the Lambda function behind PATCH /api/v1/destinations/{id};
+// it seals new credentials and re-drives held events on re-activation.
+// It only wires and starts.
 package main
 
 import (
@@ -10,6 +11,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/hooksentry/hooksentry/pkg/app"
+	"github.com/hooksentry/hooksentry/pkg/envelope"
+	"github.com/hooksentry/hooksentry/pkg/queue"
 )
 
 func main() {
@@ -18,5 +21,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "update-destination:", err)
 		os.Exit(1)
 	}
-	lambda.Start(env.ManagementFunction("update-destination"))
+	sealer := envelope.New(env.AWSConfig(), env.Config.KMSKeyID)
+	drains := queue.New(env.AWSConfig(), env.Config.QueueURL, nil)
+	lambda.Start(env.ManagementFunction("update-destination", app.ManagementDeps{Sealer: sealer, Drainer: drains}))
 }

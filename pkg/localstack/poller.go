@@ -21,11 +21,11 @@ func NewPoller(ctx context.Context, env *app.Env, workers int) (*sqspoller.Polle
 	if workers == 0 {
 		workers = 4
 	}
-	w, err := env.Worker()
+	w, err := Functions{Env: env}.Worker()
 	if err != nil {
 		return nil, err
 	}
-	client := env.SQS()
+	client := sqs.NewFromConfig(env.AWSConfig())
 	attrs, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl: aws.String(env.Config.QueueURL),
 		AttributeNames: []sqstypes.QueueAttributeName{

@@ -199,7 +199,7 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 		if interval == 0 {
 			interval = time.Minute
 		}
-		sw := st.Env.Sweeper()
+		sw := Functions{Env: st.Env}.Sweeper()
 		st.wg.Add(1)
 		go func() {
 			defer st.wg.Done()
@@ -245,10 +245,10 @@ func Routes(env *app.Env) []localgw.Route {
 	for _, r := range httpapi.Routes {
 		routes = append(routes, localgw.Route{
 			Method: r.Method, Path: r.Path, Function: r.Function, JWT: true,
-			Handler: env.ManagementFunction(r.Function),
+			Handler: Functions{Env: env}.Management(r.Function),
 		})
 	}
-	return append(routes, localgw.Route{Method: http.MethodPost, Path: ingest.Path, Function: "ingest", Handler: env.IngestFunction()})
+	return append(routes, localgw.Route{Method: http.MethodPost, Path: ingest.Path, Function: "ingest", Handler: Functions{Env: env}.Ingest()})
 }
 
 // Close stops the gateway, the workers and the emulators.

@@ -142,3 +142,15 @@ func (q *Queue) Enqueue(ctx context.Context, m event.Message) error {
 	ref.Body, ref.Headers, ref.ContentType, ref.Stored = nil, nil, "", true
 	return q.Send(ctx, ref)
 }
+
+// New returns the delivery queue at url, with an SQS client built from cfg.
+// events stores bodies too large for a message; it may be nil where only
+// small or control messages are sent.
+func New(cfg aws.Config, url string, events EventStore) *Queue {
+	return &Queue{SQS: sqs.NewFromConfig(cfg), URL: url, Events: events}
+}
+
+// RequestDrain asks a worker to re-drive the held events of a destination.
+func (q *Queue) RequestDrain(ctx context.Context, destinationID string) error {
+	return q.Send(ctx, event.Message{DestinationID: destinationID, Drain: true})
+}

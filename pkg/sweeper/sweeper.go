@@ -60,6 +60,11 @@ type Sweeper struct {
 	Log    *slog.Logger
 }
 
+// New wires a sweeper with an SQS client built from cfg for the DLQ.
+func New(cfg aws.Config, st Store, q Queue, dlqURL string, log *slog.Logger) *Sweeper {
+	return &Sweeper{Store: st, Queue: q, DLQ: sqs.NewFromConfig(cfg), DLQURL: dlqURL, Log: log}
+}
+
 // Report counts what a sweep moved.
 type Report struct {
 	DrainsRequested int

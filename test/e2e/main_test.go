@@ -1,5 +1,5 @@
 // Package e2e_test tests the management API against the emulators: at the
-// Lambda boundary (API Gateway v2 events through app.Env.ManagementFunction,
+// Lambda boundary (API Gateway v2 events through localstack.Functions,
 // the entry point functions/*/main.go run) and over HTTP through the local
 // gateway with real JWTs. One local stack serves every test of this binary;
 // tests use fresh tenants, so they never see each other's destinations.
@@ -121,7 +121,7 @@ func newFunctions(t *testing.T) *functions {
 	}
 	f := &functions{handlers: map[string]lambdahttp.Handler{}, logs: logs}
 	for _, r := range httpapi.Routes {
-		f.handlers[r.Function] = env.ManagementFunction(r.Function)
+		f.handlers[r.Function] = localstack.Functions{Env: env}.Management(r.Function)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -248,7 +248,7 @@ func findEncoded(data []byte, needle string) string {
 
 func scanTable(t *testing.T) []map[string]types.AttributeValue {
 	t.Helper()
-	db := stack.Env.DynamoDB()
+	db := dynamodb.NewFromConfig(stack.Env.AWSConfig())
 	var items []map[string]types.AttributeValue
 	in := &dynamodb.ScanInput{TableName: aws.String(stack.Env.Config.TableName), ConsistentRead: aws.Bool(true)}
 	for {

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"encoding/json"
+	"github.com/hooksentry/hooksentry/pkg/localstack"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -22,7 +23,7 @@ func newFunctionsWith(t *testing.T, allowPrivateNetworks bool) *functions {
 	env := &app.Env{Config: cfg, AWS: stack.Env.AWS, Log: slog.New(slog.NewJSONHandler(logs, nil))}
 	f := &functions{handlers: map[string]lambdahttp.Handler{}, logs: logs}
 	for _, r := range httpapi.Routes {
-		f.handlers[r.Function] = env.ManagementFunction(r.Function)
+		f.handlers[r.Function] = localstack.Functions{Env: env}.Management(r.Function)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {

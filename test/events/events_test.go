@@ -96,7 +96,8 @@ func TestEveryEventFileRunsThroughItsFunction(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	worker, err := env.Worker()
+	fns := localstack.Functions{Env: env}
+	worker, err := fns.Worker()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,15 +128,15 @@ func TestEveryEventFileRunsThroughItsFunction(t *testing.T) {
 			case "sweeper":
 				var ev events.CloudWatchEvent
 				mustDecode(t, raw, &ev)
-				if err := env.Sweeper().Handle(ctx, ev); err != nil {
+				if err := fns.Sweeper().Handle(ctx, ev); err != nil {
 					t.Fatalf("sweeper: %v", err)
 				}
 			default:
 				var ev events.APIGatewayV2HTTPRequest
 				mustDecode(t, raw, &ev)
-				handler := env.IngestFunction()
+				handler := fns.Ingest()
 				if fn != "ingest" {
-					handler = env.ManagementFunction(fn)
+					handler = fns.Management(fn)
 				}
 				resp, err := handler(ctx, ev)
 				if err != nil {

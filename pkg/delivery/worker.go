@@ -299,6 +299,7 @@ func (w *Worker) deliverActive(ctx context.Context, d destination.Destination, s
 					res = Result{Err: errors.New("credentials unavailable")}
 				} else {
 					res = w.Sender.Attempt(ctx, d, creds, it.full)
+					w.afterAbandoned(ctx, res)
 				}
 				mu.Lock()
 				results[it] = res
@@ -354,6 +355,7 @@ func (w *Worker) probe(ctx context.Context, d destination.Destination, st State,
 	res := Result{Err: err}
 	if err == nil {
 		res = w.Sender.Attempt(ctx, d, creds, first.full)
+		w.afterAbandoned(ctx, res)
 	}
 	trailing := 1
 	if res.OK() {
@@ -382,6 +384,23 @@ func (w *Worker) probe(ctx context.Context, d destination.Destination, st State,
 		w.log().ErrorContext(ctx, "request drain", "destinationId", d.ID, "error", err)
 	}
 	return out, map[*item]Result{first: res}
+}
+
+// abandonGrace is how long a slot stays taken after an attempt that got no
+// response (timeout, reset). We closed the connection, but the destination
+// only notices when its server reads the close; sending the next request on
+// the same slot at once could briefly put serverRateLimit+1 requests in
+// flight from its point of view.
+const abandonGrace = 100 * time.Millisecond
+
+func (w *Worker) afterAbandoned(ctx context.Context, res Result) {
+	if res.Status != 0 || res.Err == nil {
+		return
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(abandonGrace):
+	}
 }
 
 // acquire claims up to want slots of the destination's limit, waiting a

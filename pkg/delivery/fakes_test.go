@@ -296,6 +296,18 @@ func (q *fakeQueue) Enqueue(_ context.Context, m event.Message) error {
 	return nil
 }
 
+func (q *fakeQueue) EnqueueBatch(ctx context.Context, msgs []event.Message) ([]int, error) {
+	var failed []int
+	var first error
+	for i, m := range msgs {
+		if err := q.Enqueue(ctx, m); err != nil {
+			failed = append(failed, i)
+			first = cmp.Or(first, err)
+		}
+	}
+	return failed, first
+}
+
 func (q *fakeQueue) messages() (sent, enqueued []event.Message) {
 	q.mu.Lock()
 	defer q.mu.Unlock()

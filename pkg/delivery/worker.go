@@ -49,6 +49,9 @@ type Store interface {
 type Queue interface {
 	Send(ctx context.Context, m event.Message) error
 	Enqueue(ctx context.Context, m event.Message) error // stores bodies too large for a message
+	// EnqueueBatch sends many with few requests and returns the indexes
+	// of the messages it could not send.
+	EnqueueBatch(ctx context.Context, msgs []event.Message) ([]int, error)
 }
 
 // Config holds the delivery rules.
@@ -155,6 +158,11 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 			order = append(order, m.DestinationID)
 		}
 		groups[m.DestinationID] = append(groups[m.DestinationID], &item{messageID: rec.MessageId, msg: m, full: m})
+	}
+	if len(order) == 1 {
+		// The common case: no goroutine, the invocation's stack is warm.
+		fail(w.deliverGroup(ctx, order[0], groups[order[0]])...)
+		return resp, nil
 	}
 	var wg sync.WaitGroup
 	for _, id := range order {
@@ -553,17 +561,26 @@ func (w *Worker) drain(ctx context.Context, destinationID string) error {
 		}
 		return w.Queue.Send(ctx, event.Message{DestinationID: destinationID, Drain: true})
 	}
-	var done []string
-	for _, h := range held {
-		if found {
-			m := h.Message
-			m.NotBefore = 0
-			if err := w.Queue.Enqueue(ctx, m); err != nil {
-				w.log().ErrorContext(ctx, "re-drive held event", "eventId", m.EventID, "error", err)
-				continue
-			}
+	notSent := map[int]bool{}
+	if found {
+		msgs := make([]event.Message, len(held))
+		for i, h := range held {
+			msgs[i] = h.Message
+			msgs[i].NotBefore = 0
 		}
-		done = append(done, h.SortKey)
+		failed, err := w.Queue.EnqueueBatch(ctx, msgs)
+		if err != nil {
+			w.log().ErrorContext(ctx, "re-drive held events", "destinationId", destinationID, "failed", len(failed), "error", err)
+		}
+		for _, i := range failed {
+			notSent[i] = true
+		}
+	}
+	var done []string // sent, or dropped with their deleted destination
+	for i, h := range held {
+		if !notSent[i] {
+			done = append(done, h.SortKey)
+		}
 	}
 	if err := w.Store.DeleteHeld(ctx, destinationID, done); err != nil {
 		return err

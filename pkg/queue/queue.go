@@ -66,44 +66,61 @@ func (q *Queue) Send(ctx context.Context, m event.Message) error {
 	return nil
 }
 
-// SendBatch enqueues messages ten per request. It returns the indexes of
-// messages that were not accepted along with the first error.
-func (q *Queue) SendBatch(ctx context.Context, msgs []event.Message) (failed []int, err error) {
-	for start := 0; start < len(msgs); start += 10 {
-		end := min(start+10, len(msgs))
-		entries := make([]types.SendMessageBatchRequestEntry, 0, end-start)
-		for i := start; i < end; i++ {
-			body, encErr := msgs[i].Encode()
-			if encErr != nil {
-				failed, err = append(failed, i), encErr
-				continue
-			}
-			entries = append(entries, types.SendMessageBatchRequestEntry{
-				Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(body), DelaySeconds: q.delaySeconds(msgs[i]),
-			})
+// maxBatchPayload is SQS's limit on the total size of one batch request.
+const maxBatchPayload = 256 << 10
+
+// EnqueueBatch enqueues messages with as few requests as SQS allows (ten
+// messages or 256 KiB per request); a message too large for the queue goes
+// through Enqueue. It returns the indexes of messages that were not
+// accepted, with the first error.
+func (q *Queue) EnqueueBatch(ctx context.Context, msgs []event.Message) (failed []int, err error) {
+	note := func(e error, idx ...int) {
+		failed = append(failed, idx...)
+		if err == nil {
+			err = e
 		}
+	}
+	var entries []types.SendMessageBatchRequestEntry
+	size := 0
+	flush := func() {
 		if len(entries) == 0 {
-			continue
+			return
 		}
 		out, sendErr := q.SQS.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.URL), Entries: entries})
 		if sendErr != nil {
 			for _, e := range entries {
 				i, _ := strconv.Atoi(aws.ToString(e.Id))
-				failed = append(failed, i)
+				note(fmt.Errorf("send message batch: %w", sendErr), i)
 			}
-			if err == nil {
-				err = fmt.Errorf("send message batch: %w", sendErr)
+		} else {
+			for _, f := range out.Failed {
+				i, _ := strconv.Atoi(aws.ToString(f.Id))
+				note(fmt.Errorf("send message batch entry: %s %s", aws.ToString(f.Code), aws.ToString(f.Message)), i)
+			}
+		}
+		entries, size = nil, 0
+	}
+	for i, m := range msgs {
+		body, encErr := m.Encode()
+		switch {
+		case encErr != nil:
+			note(encErr, i)
+			continue
+		case len(body) > event.MaxInlineMessage:
+			if e := q.Enqueue(ctx, m); e != nil {
+				note(e, i)
 			}
 			continue
 		}
-		for _, f := range out.Failed {
-			i, _ := strconv.Atoi(aws.ToString(f.Id))
-			failed = append(failed, i)
-			if err == nil {
-				err = fmt.Errorf("send message batch entry: %s %s", aws.ToString(f.Code), aws.ToString(f.Message))
-			}
+		if len(entries) == 10 || size+len(body) > maxBatchPayload {
+			flush()
 		}
+		entries = append(entries, types.SendMessageBatchRequestEntry{
+			Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(body), DelaySeconds: q.delaySeconds(m),
+		})
+		size += len(body)
 	}
+	flush()
 	return failed, err
 }
 

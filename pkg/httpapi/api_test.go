@@ -1,14 +1,12 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/destination/destinationtest"
 	"github.com/hooksentry/hooksentry/pkg/httpapi"
 	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
+	"github.com/hooksentry/hooksentry/pkg/testkit"
 )
 
 const (
@@ -29,22 +28,7 @@ const (
 	destB = "7d8e9f0a-1b2c-4d3e-8f5a-6b7c8d9e0f1b"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testkit.LogBuffer
 
 type testAPI struct {
 	api    *httpapi.API

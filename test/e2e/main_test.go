@@ -21,7 +21,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +32,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
 	"github.com/hooksentry/hooksentry/pkg/localstack"
 	"github.com/hooksentry/hooksentry/pkg/store"
+	"github.com/hooksentry/hooksentry/pkg/testkit"
 )
 
 var (
@@ -77,22 +77,7 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testkit.LogBuffer
 
 // newTenant stores a tenant with a fresh id.
 func newTenant(t *testing.T) string {

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxBodySize is the largest accepted webhook body (CONTRACT §2).
@@ -39,30 +40,77 @@ type Message struct {
 	NotBefore     int64       `json:"nb,omitempty"`    // Unix ms; chained when beyond SQS's 15-minute delay
 	Redrives      int         `json:"rd,omitempty"`    // times the sweeper moved it back from the DLQ
 	Drain         bool        `json:"drain,omitempty"` // control message: re-drive held events of DestinationID
+
+	RawBody bool `json:"rb,omitempty"` // wire framing only: the body follows the header (Encode sets, Decode clears)
 }
 
-// Encode returns the JSON message body.
+// Encode returns the message body. A body that SQS can carry as text goes
+// raw after the JSON header and a newline (JSON never contains a raw
+// newline), so neither side pays for base64 or JSON string escaping of the
+// payload; any other body is base64 inside the JSON.
 func (m Message) Encode() (string, error) {
 	if m.Version == 0 {
 		m.Version = 1
+	}
+	raw := len(m.Body) > 0 && sqsText(m.Body)
+	body := m.Body
+	if raw {
+		m.Body, m.RawBody = nil, true
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		return "", fmt.Errorf("encode message %s: %w", m.EventID, err)
 	}
-	return string(b), nil
+	if !raw {
+		return string(b), nil
+	}
+	var sb strings.Builder
+	sb.Grow(len(b) + 1 + len(body))
+	sb.Write(b)
+	sb.WriteByte('\n')
+	sb.Write(body)
+	return sb.String(), nil
 }
 
 // Decode parses a message body.
 func Decode(body string) (Message, error) {
+	header, payload, framed := strings.Cut(body, "\n")
 	var m Message
-	if err := json.Unmarshal([]byte(body), &m); err != nil {
+	if err := json.Unmarshal([]byte(header), &m); err != nil {
 		return Message{}, fmt.Errorf("decode message: %w", err)
 	}
 	if m.Version != 1 || m.DestinationID == "" || (!m.Drain && m.EventID == "") {
 		return Message{}, errors.New("decode message: missing fields or unknown version")
 	}
+	switch {
+	case m.RawBody && framed:
+		m.Body, m.RawBody = []byte(payload), false
+	case m.RawBody || (framed && strings.TrimSpace(payload) != ""):
+		return Message{}, errors.New("decode message: body framing does not match its header")
+	}
 	return m, nil
+}
+
+// sqsText reports whether b is valid UTF-8 made only of the characters SQS
+// accepts in a message body (tab, newline, carriage return, and U+0020
+// upwards except surrogates and U+FFFE/U+FFFF).
+func sqsText(b []byte) bool {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError || r == 0xFFFE || r == 0xFFFF {
+			return false
+		}
+		i += size
+	}
+	return true
 }
 
 // Due reports when the message may next be attempted.

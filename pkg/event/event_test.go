@@ -1,6 +1,7 @@
 package event_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -174,6 +175,58 @@ func TestForwardableKeepsArrivalOrderAmongManyHeaders(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, values) {
 			t.Fatalf("run %d: X-Signature values: got %q, want %q (arrival order)", run, got, values)
+		}
+	}
+}
+
+func TestEncodeFramesTextBodiesRaw(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    []byte
+		wantRaw bool
+	}{
+		{"json with quotes and newlines", []byte("{\"a\": \"b\\\"c\",\n \"d\": [1, 2]}\n"), true},
+		{"unicode text", []byte("héllo wörld ✓ 🚀"), true},
+		{"binary", []byte{0x00, 0xff, 0x10, 'a'}, false},
+		{"control character", []byte("a\x07b"), false},
+		{"invalid utf-8", []byte{'a', 0xc3}, false},
+		{"noncharacter U+FFFF", []byte("a\uffffb"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := event.Message{Version: 1, EventID: "e", DestinationID: "d", Body: tt.body, Headers: [][2]string{{"X-Sig", "t=1,v1=a"}}}
+			enc, err := m.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			header, payload, framed := strings.Cut(enc, "\n")
+			if framed != tt.wantRaw {
+				t.Fatalf("framed = %v, want %v (encoded %q)", framed, tt.wantRaw, enc)
+			}
+			if framed && payload != string(tt.body) {
+				t.Errorf("payload after the header = %q, want the body verbatim", payload)
+			}
+			if framed && strings.Contains(header, `"b":`) {
+				t.Errorf("header %q also carries the body", header)
+			}
+			got, err := event.Decode(enc)
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if !bytes.Equal(got.Body, tt.body) || got.RawBody {
+				t.Errorf("decoded body %q (RawBody %v), want %q", got.Body, got.RawBody, tt.body)
+			}
+		})
+	}
+}
+
+func TestDecodeRejectsMismatchedFraming(t *testing.T) {
+	for _, body := range []string{
+		`{"v":1,"id":"e","d":"d","rb":true}`,        // flag without payload
+		"{\"v\":1,\"id\":\"e\",\"d\":\"d\"}\npayload", // payload without flag
+	} {
+		if _, err := event.Decode(body); err == nil {
+			t.Errorf("Decode(%q) accepted mismatched framing", body)
 		}
 	}
 }

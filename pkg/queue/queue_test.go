@@ -129,10 +129,10 @@ func TestEnqueueBatchGroupsByCountAndSize(t *testing.T) {
 	for i := range msgs {
 		msgs[i] = event.Message{EventID: "e", DestinationID: "d"}
 	}
-	// Two 100 KiB bodies (~134 KiB encoded each) cannot share a request;
-	// a 250 KiB body does not fit a message at all.
-	msgs[20].Body = []byte(strings.Repeat("a", 100<<10))
-	msgs[21].Body = []byte(strings.Repeat("b", 100<<10))
+	// Two 130 KiB bodies cannot share a request; a 250 KiB body does not
+	// fit a message at all.
+	msgs[20].Body = []byte(strings.Repeat("a", 130<<10))
+	msgs[21].Body = []byte(strings.Repeat("b", 130<<10))
 	msgs[22].Body = []byte(strings.Repeat("c", 250<<10))
 	failed, err := q.EnqueueBatch(context.Background(), msgs)
 	var sizes []int

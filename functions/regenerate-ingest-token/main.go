@@ -1,23 +1,13 @@
 // Command regenerate-ingest-token is the Lambda function behind one management route (see
-// httpapi.Routes); it needs no KMS or SQS client.
-// It only wires and starts.
+// httpapi.Routes). It needs no KMS or SQS client, so it links neither.
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/hooksentry/hooksentry/pkg/app"
 )
 
 func main() {
-	env, err := app.LoadEnv(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "regenerate-ingest-token:", err)
-		os.Exit(1)
-	}
-	lambda.Start(env.ManagementFunction("regenerate-ingest-token", app.ManagementDeps{}))
+	app.Start("regenerate-ingest-token", func(env *app.Env) (any, error) {
+		return env.ManagementFunction("regenerate-ingest-token", app.ManagementDeps{}), nil
+	})
 }

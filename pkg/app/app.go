@@ -18,6 +18,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -140,3 +141,19 @@ func (e *Env) Worker(sealer destination.Sealer, q delivery.Queue) (*delivery.Wor
 // FunctionTimeout is the deliver function's timeout in template.yaml; the
 // local event source mapping gives each invocation the same.
 func (e *Env) FunctionTimeout() time.Duration { return 60 * time.Second }
+
+// Start is every function's main: it loads the environment, builds the
+// handler, and hands it to the Lambda runtime. A configuration error stops
+// start-up with a message naming the function and the setting.
+func Start(function string, build func(env *Env) (any, error)) {
+	env, err := LoadEnv(context.Background())
+	var handler any
+	if err == nil {
+		handler, err = build(env)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", function, err)
+		os.Exit(1)
+	}
+	lambda.Start(handler)
+}

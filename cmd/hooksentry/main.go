@@ -43,6 +43,7 @@ const usage = `usage:
 
 Settings: HOOKSENTRY_STATE_DIR (.hooksentry), HOOKSENTRY_LOCAL_ADDR (127.0.0.1:8080),
 HOOKSENTRY_DYNAMODB_PORT, HOOKSENTRY_KMS_PORT, HOOKSENTRY_SQS_PORT (0 = any free port),
+HOOKSENTRY_LOCAL_WORKERS (4), HOOKSENTRY_LOCAL_SWEEP_INTERVAL (1m),
 and the HOOKSENTRY_* function settings of the README.
 `
 
@@ -105,24 +106,41 @@ func runStack(stdout, stderr io.Writer) error {
 		}
 		ports[i] = p
 	}
+	workers := 4
+	if v := os.Getenv("HOOKSENTRY_LOCAL_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			return fmt.Errorf("HOOKSENTRY_LOCAL_WORKERS: %q is not an integer from 1 to 64", v)
+		}
+		workers = n
+	}
+	sweep := time.Minute
+	if v := os.Getenv("HOOKSENTRY_LOCAL_SWEEP_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond {
+			return fmt.Errorf("HOOKSENTRY_LOCAL_SWEEP_INTERVAL: %q is not a duration of at least 100ms", v)
+		}
+		sweep = d
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintln(stdout, "hooksentry: starting emulators (first run installs them)…")
 	st, err := localstack.Start(ctx, localstack.Options{
 		StateDir: stateDir(), Addr: addr,
 		DynamoDBPort: ports[0], KMSPort: ports[1], SQSPort: ports[2],
+		Workers: workers, SweepInterval: sweep,
 		Log: stderr,
 	})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	fmt.Fprintf(stdout, `hooksentry: ready on %s
+	fmt.Fprintf(stdout, `hooksentry: ready on %s (%d delivery workers, sweeper every %s)
   health:  curl %s/healthz
   tenant:  go run ./cmd/hooksentry tenant create --name acme
   token:   go run ./cmd/hooksentry token --tenant <tenant id>
 Press Ctrl-C to stop.
-`, st.URL, st.URL)
+`, st.URL, workers, sweep, st.URL)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "hooksentry: stopping")
 	return st.Close()

@@ -31,7 +31,14 @@ func TestRunServesStackAndCLIWorksAgainstIt(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	state := filepath.Join(dir, "state")
-	env := append(os.Environ(), "HOOKSENTRY_STATE_DIR="+state, "HOOKSENTRY_LOCAL_ADDR=127.0.0.1:0")
+	env := append(os.Environ(), "HOOKSENTRY_STATE_DIR="+state, "HOOKSENTRY_LOCAL_ADDR=127.0.0.1:0",
+		"HOOKSENTRY_LOCAL_WORKERS=2", "HOOKSENTRY_LOCAL_SWEEP_INTERVAL=5s")
+
+	bad := exec.Command(bin, "run")
+	bad.Env = append(env, "HOOKSENTRY_LOCAL_WORKERS=lots")
+	if out, err := bad.CombinedOutput(); err == nil || !strings.Contains(string(out), "HOOKSENTRY_LOCAL_WORKERS") {
+		t.Fatalf("run with HOOKSENTRY_LOCAL_WORKERS=lots: err %v, output %q; want a failure naming the variable", err, out)
+	}
 
 	run := exec.Command(bin, "run")
 	run.Env = env
@@ -46,7 +53,7 @@ func TestRunServesStackAndCLIWorksAgainstIt(t *testing.T) {
 
 	ready := make(chan string, 1)
 	go func() {
-		re := regexp.MustCompile(`ready on (http://\S+)`)
+		re := regexp.MustCompile(`ready on (http://\S+) \(2 delivery workers, sweeper every 5s\)`)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {

@@ -222,7 +222,7 @@ func TestEncodeFramesTextBodiesRaw(t *testing.T) {
 
 func TestDecodeRejectsMismatchedFraming(t *testing.T) {
 	for _, body := range []string{
-		`{"v":1,"id":"e","d":"d","rb":true}`,        // flag without payload
+		`{"v":1,"id":"e","d":"d","rb":true}`,          // flag without payload
 		"{\"v\":1,\"id\":\"e\",\"d\":\"d\"}\npayload", // payload without flag
 	} {
 		if _, err := event.Decode(body); err == nil {

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/hooksentry/hooksentry/pkg/app"
 	"github.com/hooksentry/hooksentry/pkg/config"
@@ -121,9 +120,10 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 			return fmt.Errorf("set %s: %w", k, err)
 		}
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	// The same configuration the functions build in Lambda.
+	awsCfg, err := app.AWSFromEnvironment(os.Getenv)
 	if err != nil {
-		return fmt.Errorf("load AWS configuration: %w", err)
+		return fmt.Errorf("AWS configuration: %w", err)
 	}
 	res, err := Provision(ctx, awsCfg, opts.Names)
 	if err != nil {

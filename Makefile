@@ -29,6 +29,7 @@ test: tools lint
 	$(MAKE) fuzz
 	$(MAKE) infra-lint infra-test
 	$(MAKE) synth-all
+	$(MAKE) build
 
 # `make synth` for every environment must write its template.
 synth-all:

@@ -243,11 +243,12 @@ func (s *fakeStore) DeleteEvent(_ context.Context, id string) error {
 	return nil
 }
 
-func (s *fakeStore) RescheduleEvent(_ context.Context, id string, due time.Time) error {
+func (s *fakeStore) RetryStoredEvent(_ context.Context, id string, due time.Time, attempts int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.events[id]; ok && e.status == "Pending" {
 		e.due = due
+		e.msg.Attempts = attempts
 		s.events[id] = e
 	}
 	return nil

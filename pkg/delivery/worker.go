@@ -42,7 +42,7 @@ type Store interface {
 	GetEvent(ctx context.Context, eventID string) (event.Message, string, bool, error)
 	PutEvent(ctx context.Context, m event.Message, status string, due time.Time) error
 	DeleteEvent(ctx context.Context, eventID string) error
-	RescheduleEvent(ctx context.Context, eventID string, due time.Time) error
+	RetryStoredEvent(ctx context.Context, eventID string, due time.Time, attempts int) error
 }
 
 // Queue puts messages back on the delivery queue.
@@ -529,7 +529,7 @@ func (w *Worker) scheduleRetry(ctx context.Context, it *item, res Result) error 
 	delay := w.Backoff.Delay(m.Attempts, res.RetryAfter)
 	m.NotBefore = now.Add(delay).UnixMilli()
 	if m.Stored {
-		if err := w.Store.RescheduleEvent(ctx, m.EventID, now.Add(delay+storedGrace)); err != nil {
+		if err := w.Store.RetryStoredEvent(ctx, m.EventID, now.Add(delay+storedGrace), m.Attempts); err != nil {
 			return err
 		}
 	}

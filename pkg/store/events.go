@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -58,6 +59,9 @@ func (st *Store) GetEvent(ctx context.Context, eventID string) (event.Message, s
 	if err != nil {
 		return event.Message{}, "", false, fmt.Errorf("stored event %s: %w", eventID, err)
 	}
+	if a, err := strconv.Atoi(getN(out.Item, "attempts")); err == nil && a > m.Attempts {
+		m.Attempts = a
+	}
 	return m, getS(out.Item, "status"), true, nil
 }
 
@@ -83,6 +87,26 @@ func (st *Store) RescheduleEvent(ctx context.Context, eventID string, due time.T
 	})
 	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("reschedule event %s: %w", eventID, err)
+	}
+	return nil
+}
+
+// RetryStoredEvent records a failed attempt of a pending stored event: its
+// new due time, and the attempt count, so that a sweeper re-driving it
+// after a lost message does not start the count again.
+func (st *Store) RetryStoredEvent(ctx context.Context, eventID string, due time.Time, attempts int) error {
+	pk, sk := EventKey(eventID)
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           st.table(),
+		Key:                 key(pk, sk),
+		UpdateExpression:    aws.String("SET gsi2sk = :due, attempts = :a"),
+		ConditionExpression: aws.String("attribute_exists(gsi2pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":due": s(fmt.Sprintf("%013d#%s", due.UnixMilli(), eventID)), ":a": n(strconv.Itoa(attempts)),
+		},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("record retry of event %s: %w", eventID, err)
 	}
 	return nil
 }

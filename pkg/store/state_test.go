@@ -687,3 +687,29 @@ func TestDeleteDestinationKeepsHeldFlag(t *testing.T) {
 		})
 	}
 }
+
+func TestRetryStoredEventKeepsTheAttemptCount(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	at := time.Date(2002, 3, 4, 5, 6, 7, 0, time.UTC)
+	m := heldMessage("dest-y", "ev-"+uuid.NewString(), at.UnixMilli())
+	if err := s.PutEvent(ctx, m, store.EventPending, at.Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RetryStoredEvent(ctx, m.EventID, at.Add(time.Hour), 3); err != nil {
+		t.Fatal(err)
+	}
+	got, status, found, err := s.GetEvent(ctx, m.EventID)
+	if err != nil || !found || status != store.EventPending {
+		t.Fatalf("GetEvent: %v %v %q", err, found, status)
+	}
+	if got.Attempts != 3 {
+		t.Errorf("attempts after a recorded retry = %d, want 3 (a sweeper re-drive must not reset them)", got.Attempts)
+	}
+	if ids := dueEvents(t, s, at.Add(30*time.Minute)); slices.Contains(ids, m.EventID) {
+		t.Errorf("event due before its new retry time")
+	}
+	if ids := dueEvents(t, s, at.Add(time.Hour+time.Millisecond)); !slices.Contains(ids, m.EventID) {
+		t.Errorf("event not due at its new retry time")
+	}
+}

@@ -7,7 +7,6 @@ package delivery
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -99,6 +98,7 @@ const (
 	hold
 	requeue
 	drop
+	redeliver // report as a batch item failure: SQS delivers it again later
 )
 
 func (w *Worker) now() time.Time {
@@ -258,6 +258,16 @@ func (w *Worker) deliverActive(ctx context.Context, d destination.Destination, s
 	if len(items) == 0 {
 		return out, results
 	}
+	// Credentials first: if KMS is unavailable that is our outage, not the
+	// destination's, so no attempt is spent and the breaker is not fed.
+	creds, err := w.credentials(ctx, d)
+	if err != nil {
+		w.log().ErrorContext(ctx, "open credentials", "destinationId", d.ID, "error", err)
+		for _, it := range items {
+			out[it] = redeliver
+		}
+		return out, results
+	}
 	leaseID := uuid.NewString()
 	slots, expires, err := w.acquire(ctx, d, st, len(items), leaseID)
 	if err != nil || slots == 0 {
@@ -268,10 +278,6 @@ func (w *Worker) deliverActive(ctx context.Context, d destination.Destination, s
 			out[it] = requeue
 		}
 		return out, results
-	}
-	creds, credErr := w.credentials(ctx, d)
-	if credErr != nil {
-		w.log().ErrorContext(ctx, "open credentials", "destinationId", d.ID, "error", credErr)
 	}
 
 	var mu sync.Mutex
@@ -302,13 +308,8 @@ func (w *Worker) deliverActive(ctx context.Context, d destination.Destination, s
 					mu.Unlock()
 					continue
 				}
-				var res Result
-				if credErr != nil {
-					res = Result{Err: errors.New("credentials unavailable")}
-				} else {
-					res = w.Sender.Attempt(ctx, d, creds, it.full)
-					w.afterAbandoned(ctx, res)
-				}
+				res := w.Sender.Attempt(ctx, d, creds, it.full)
+				w.afterAbandoned(ctx, res)
 				mu.Lock()
 				results[it] = res
 				if res.OK() {
@@ -353,18 +354,19 @@ func (w *Worker) probe(ctx context.Context, d destination.Destination, st State,
 	if len(items) == 0 {
 		return out, nil
 	}
+	creds, err := w.credentials(ctx, d)
+	if err != nil {
+		w.log().ErrorContext(ctx, "open credentials", "destinationId", d.ID, "error", err)
+		return out, nil // held; the probe claim expires and is retried
+	}
 	leaseID := uuid.NewString()
 	slots, _, err := w.acquire(ctx, d, st, 1, leaseID)
 	if err != nil || slots == 0 {
 		return out, nil
 	}
 	first := items[0]
-	creds, err := w.credentials(ctx, d)
-	res := Result{Err: err}
-	if err == nil {
-		res = w.Sender.Attempt(ctx, d, creds, first.full)
-		w.afterAbandoned(ctx, res)
-	}
+	res := w.Sender.Attempt(ctx, d, creds, first.full)
+	w.afterAbandoned(ctx, res)
 	trailing := 1
 	if res.OK() {
 		trailing = 0
@@ -505,6 +507,9 @@ func (w *Worker) settle(ctx context.Context, d destination.Destination, out map[
 			}
 		case requeue:
 			err = w.Queue.Send(ctx, it.msg)
+		case redeliver:
+			failed = append(failed, it.messageID)
+			continue
 		}
 		if err != nil {
 			w.log().ErrorContext(ctx, "settle event", "eventId", it.msg.EventID, "destinationId", d.ID, "error", err)

@@ -507,3 +507,36 @@ func TestWorkerReportsUnsettledEvents(t *testing.T) {
 		t.Errorf("batch item failures: got %v, want %v", failed, want)
 	}
 }
+
+// failingSealer stands for KMS being unavailable.
+type failingSealer struct{}
+
+func (failingSealer) Seal(context.Context, []byte, map[string]string) (destination.Sealed, error) {
+	return destination.Sealed{}, errors.New("kms unavailable")
+}
+
+func (failingSealer) Open(context.Context, destination.Sealed, map[string]string) ([]byte, error) {
+	return nil, errors.New("kms unavailable")
+}
+
+func TestWorkerDoesNotBlameTheDestinationForUnavailableCredentials(t *testing.T) {
+	f := newWorkerFixture(t)
+	f.w.Sealer = failingSealer{}
+	d := f.addDestination(destination.Active, 5, delivery.State{Failures: threshold - 1})
+	d.AuthType, d.Sealed = destination.AuthBearerToken, &destination.Sealed{Ciphertext: []byte("c"), EncryptedKey: []byte("k")}
+	f.store.addDestination(d, delivery.State{Failures: threshold - 1})
+	msgs := f.events(d, 3)
+	failed := f.handle(t, batch(t, msgs...))
+	if len(failed) != 3 {
+		t.Errorf("batch item failures: got %v, want all 3 (SQS delivers them again)", failed)
+	}
+	if got := len(f.recv.Requests()); got != 0 {
+		t.Errorf("deliveries: got %d, want 0", got)
+	}
+	holds, puts, suspends, releases := f.store.snapshot()
+	sent, enqueued := f.queue.messages()
+	if len(holds)+len(puts)+len(suspends)+len(releases)+len(sent)+len(enqueued) != 0 {
+		t.Errorf("got holds %v, puts %v, suspends %v, releases %v, sent %v, enqueued %v; want nothing: no attempt spent, no breaker input, no lease",
+			holds, puts, suspends, releases, sent, enqueued)
+	}
+}

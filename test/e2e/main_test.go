@@ -99,9 +99,18 @@ type functions struct {
 
 func newFunctions(t *testing.T) *functions {
 	t.Helper()
+	return newFunctionsWith(t, stack.Env.Config.AllowPrivateNetworks)
+}
+
+// newFunctionsWith is newFunctions with local mode set as given: the
+// stack itself runs with private networks allowed.
+func newFunctionsWith(t *testing.T, allowPrivateNetworks bool) *functions {
+	t.Helper()
 	logs := &syncBuffer{}
+	cfg := stack.Env.Config
+	cfg.AllowPrivateNetworks = allowPrivateNetworks
 	env := &app.Env{
-		Config: stack.Env.Config, AWS: stack.Env.AWS,
+		Config: cfg, AWS: stack.Env.AWS,
 		Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	f := &functions{handlers: map[string]lambdahttp.Handler{}, logs: logs}

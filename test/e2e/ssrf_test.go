@@ -2,36 +2,10 @@ package e2e_test
 
 import (
 	"encoding/json"
-	"github.com/hooksentry/hooksentry/pkg/localstack"
-	"log/slog"
 	"net/http"
 	"slices"
 	"testing"
-
-	"github.com/hooksentry/hooksentry/pkg/app"
-	"github.com/hooksentry/hooksentry/pkg/httpapi"
-	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
 )
-
-// newFunctionsWith is newFunctions with local mode set as given: the
-// stack itself runs with private networks allowed.
-func newFunctionsWith(t *testing.T, allowPrivateNetworks bool) *functions {
-	t.Helper()
-	logs := &syncBuffer{}
-	cfg := stack.Env.Config
-	cfg.AllowPrivateNetworks = allowPrivateNetworks
-	env := &app.Env{Config: cfg, AWS: stack.Env.AWS, Log: slog.New(slog.NewJSONHandler(logs, nil))}
-	f := &functions{handlers: map[string]lambdahttp.Handler{}, logs: logs}
-	for _, r := range httpapi.Routes {
-		f.handlers[r.Function] = localstack.Functions{Env: env}.Management(r.Function)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("function logs:\n%s", logs.String())
-		}
-	})
-	return f
-}
 
 // blockedHosts are URL hosts the API refuses outside local mode: loopback,
 // private, link-local (cloud metadata), IPv6 loopback, IPv4-mapped IPv6,

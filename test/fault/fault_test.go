@@ -18,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/uuid"
 
 	"github.com/hooksentry/hooksentry/pkg/localstack"
@@ -50,9 +53,27 @@ func TestWorkersKilledMidBatchLoseNothing(t *testing.T) {
 	names.VisibilityTimeout = 12 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	stackLog, err := os.Create(filepath.Join(dir, "stack.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stackLog.Close()
+	t.Cleanup(func() {
+		if t.Failed() {
+			if b, err := os.ReadFile(stackLog.Name()); err == nil {
+				var lines []string
+				for _, l := range strings.Split(string(b), "\n") {
+					if strings.HasPrefix(l, "{") {
+						lines = append(lines, l)
+					}
+				}
+				t.Logf("stack log (gateway, sweeper), last lines:\n%s", strings.Join(lines[max(0, len(lines)-40):], "\n"))
+			}
+		}
+	})
 	stack, err := localstack.Start(ctx, localstack.Options{
 		StateDir: filepath.Join(dir, "state"), Addr: "127.0.0.1:0", Names: names, Settings: settings,
-		Workers: -1, SweepInterval: 500 * time.Millisecond,
+		Workers: -1, SweepInterval: 500 * time.Millisecond, Log: stackLog,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -80,9 +101,13 @@ func TestWorkersKilledMidBatchLoseNothing(t *testing.T) {
 	rcv := testkit.NewReceiver(t, ca)
 	var mu sync.Mutex
 	okCount := map[string]int{}
+	attempts := map[string]int{}
 	var failures struct{ errors, timeouts, resets int }
 	rcv.SetRespond(func(w http.ResponseWriter, r *http.Request, _ int) {
 		id := r.Header.Get("Webhook-Id")
+		mu.Lock()
+		attempts[id]++
+		mu.Unlock()
 		switch p := rand.Float64(); {
 		case p < 0.15:
 			mu.Lock()
@@ -130,9 +155,22 @@ func TestWorkersKilledMidBatchLoseNothing(t *testing.T) {
 	if resp.Status != http.StatusCreated {
 		t.Fatalf("create destination: %d %s", resp.Status, resp.Body)
 	}
-	var d struct{ IngestToken string }
+	var d struct{ ID, IngestToken string }
 	resp.JSON(t, &d)
+	destID := d.ID
 
+	workerLog, err := os.Create(filepath.Join(dir, "worker.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer workerLog.Close()
+	t.Cleanup(func() {
+		if t.Failed() {
+			if b, err := os.ReadFile(workerLog.Name()); err == nil {
+				t.Logf("worker log (last 8 KiB):\n%s", b[max(0, len(b)-8192):])
+			}
+		}
+	})
 	var wmu sync.Mutex
 	var proc *exec.Cmd
 	start := func() {
@@ -140,9 +178,7 @@ func TestWorkersKilledMidBatchLoseNothing(t *testing.T) {
 		defer wmu.Unlock()
 		proc = exec.Command(bin, "worker", "--count", "4")
 		proc.Env = workerEnv
-		if os.Getenv("HOOKSENTRY_TEST_LOGS") != "" {
-			proc.Stderr = os.Stderr
-		}
+		proc.Stderr = workerLog
 		if err := proc.Start(); err != nil {
 			t.Errorf("start worker: %v", err)
 		}
@@ -209,7 +245,9 @@ func TestWorkersKilledMidBatchLoseNothing(t *testing.T) {
 		time.Sleep(250 * time.Millisecond)
 	}
 	if m := missing(); len(m) > 0 {
-		t.Fatalf("%d of %d accepted events never delivered successfully, e.g. %s", len(m), events, strings.Join(m[:min(5, len(m))], ", "))
+		t.Errorf("%d of %d accepted events never delivered successfully, e.g. %s", len(m), events, strings.Join(m[:min(5, len(m))], ", "))
+		diagnose(t, stack, destID, m[:min(5, len(m))], func(id string) int { mu.Lock(); defer mu.Unlock(); return attempts[id] })
+		t.FailNow()
 	}
 	mu.Lock()
 	dups, extra := 0, 0
@@ -225,4 +263,32 @@ func TestWorkersKilledMidBatchLoseNothing(t *testing.T) {
 	}
 	t.Logf("fault run: %d events, %d worker kills, receiver failures: %d errors, %d timeouts, %d resets; all delivered; %d events delivered more than once (%d extra deliveries); max in flight %d",
 		events, killed, failures.errors, failures.timeouts, failures.resets, dups, extra, rcv.MaxInFlight())
+}
+
+// diagnose reports where undelivered events are: stored as failed, held,
+// in a queue, or behind a suspended destination.
+func diagnose(t *testing.T, stack *localstack.Stack, destID string, missing []string, attempts func(string) int) {
+	t.Helper()
+	ctx := context.Background()
+	st := stack.Env.Store()
+	d, state, found, err := st.LoadTarget(ctx, destID)
+	t.Logf("destination found=%v status=%s failures=%d openUntil=%v probeUntil=%v leases=%d held-flag=%v err=%v",
+		found, d.Status, state.Failures, state.OpenUntil, state.ProbeUntil, len(state.Leases), state.HasHeld, err)
+	held, err := st.ListHeld(ctx, destID, 1000)
+	heldIDs := map[string]bool{}
+	for _, h := range held {
+		heldIDs[h.Message.EventID] = true
+	}
+	t.Logf("held events: %d (err %v)", len(held), err)
+	for _, id := range missing {
+		_, status, stored, err := st.GetEvent(ctx, id)
+		t.Logf("event %s: attempts seen by receiver %d, held %v, stored %v status %q (err %v)", id, attempts(id), heldIDs[id], stored, status, err)
+	}
+	client := sqs.NewFromConfig(stack.Env.AWSConfig())
+	for name, url := range map[string]string{"queue": stack.Resources.QueueURL, "dlq": stack.Resources.DLQURL} {
+		out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
+		if err == nil {
+			t.Logf("%s: visible %s, in flight %s, delayed %s", name, out.Attributes["ApproximateNumberOfMessages"], out.Attributes["ApproximateNumberOfMessagesNotVisible"], out.Attributes["ApproximateNumberOfMessagesDelayed"])
+		}
+	}
 }

@@ -102,7 +102,7 @@ func (e *Env) ManagementFunction(name string, deps ManagementDeps) lambdahttp.Ha
 			return deps.Drainer.RequestDrain(ctx, d.ID)
 		}
 	}
-	api := &httpapi.API{Destinations: svc, TenantClaim: e.Config.TenantClaim, Policy: svc.Policy, Log: e.Log}
+	api := &httpapi.API{Destinations: svc, TenantClaim: e.Config.TenantClaim, Log: e.Log}
 	return lambdahttp.Adapt(api.Handler(name), e.Log)
 }
 

@@ -76,13 +76,9 @@ type Worker struct {
 
 // Stored event statuses, as written by the store.
 const (
-	eventPending = "Pending"
-	eventFailed  = "Failed"
+	eventPending = event.StatusPending
+	eventFailed  = event.StatusFailed
 )
-
-// storedGrace is how long after its due time a stored event may wait for
-// its message before the sweeper re-drives it.
-const storedGrace = 5 * time.Minute
 
 type item struct {
 	messageID string
@@ -534,7 +530,7 @@ func (w *Worker) scheduleRetry(ctx context.Context, it *item, res Result) error 
 	delay := w.Backoff.Delay(m.Attempts, res.RetryAfter)
 	m.NotBefore = now.Add(delay).UnixMilli()
 	if m.Stored {
-		if err := w.Store.RetryStoredEvent(ctx, m.EventID, now.Add(delay+storedGrace), m.Attempts); err != nil {
+		if err := w.Store.RetryStoredEvent(ctx, m.EventID, now.Add(delay+event.StoredGrace), m.Attempts); err != nil {
 			return err
 		}
 	}

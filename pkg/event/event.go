@@ -148,6 +148,17 @@ func Forwardable(h http.Header) [][2]string {
 	return out
 }
 
+// Statuses of an event stored in the table (its body was too large for a
+// message, or its attempts are spent).
+const (
+	StatusPending = "Pending" // in flight; its message carries a reference
+	StatusFailed  = "Failed"  // every attempt failed; kept for inspection and replay
+)
+
+// StoredGrace is how long after its due time a pending stored event may
+// wait for its message before the sweeper re-drives it.
+const StoredGrace = 5 * time.Minute
+
 // Held is an event parked in the table while its destination is not
 // Active; SortKey addresses it within the destination's partition.
 type Held struct {

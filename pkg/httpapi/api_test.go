@@ -98,16 +98,8 @@ func event(method, path, query, body, tenant string) events.APIGatewayV2HTTPRequ
 	return ev
 }
 
-type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
-	Errors []struct {
-		Field   string `json:"field"`
-		Message string `json:"message"`
-	} `json:"errors"`
-}
+// problem is the RFC 9457 body the API writes.
+type problem = httpapi.Problem
 
 func wantProblem(t *testing.T, resp events.APIGatewayV2HTTPResponse, status int) problem {
 	t.Helper()

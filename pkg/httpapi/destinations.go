@@ -23,7 +23,6 @@ const maxManagementBody = 64 << 10
 type API struct {
 	Destinations *destination.Service
 	TenantClaim  string // JWT claim naming the tenant, e.g. "tenant_id"
-	Policy       destination.URLPolicy
 	Log          *slog.Logger
 }
 
@@ -133,7 +132,7 @@ func (a *API) create(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return View{}, err
 		}
-		in, err := destination.ParseCreate(body, a.Policy)
+		in, err := destination.ParseCreate(body, a.Destinations.Policy)
 		if err != nil {
 			return View{}, err
 		}

@@ -129,10 +129,6 @@ type EventStore interface {
 	PutEvent(ctx context.Context, m event.Message, status string, due time.Time) error
 }
 
-// storedGrace is how long a stored event may wait for its message before
-// the sweeper re-drives it.
-const storedGrace = 5 * time.Minute
-
 // Enqueue sends an event, storing its body in the table first when the
 // message would exceed SQS's size limit. Only then is it durable.
 func (q *Queue) Enqueue(ctx context.Context, m event.Message) error {
@@ -152,7 +148,7 @@ func (q *Queue) Enqueue(ctx context.Context, m event.Message) error {
 	if q.Events == nil {
 		return fmt.Errorf("event %s is too large for a message and no event store is configured", m.EventID)
 	}
-	if err := q.Events.PutEvent(ctx, m, "Pending", q.now().Add(storedGrace)); err != nil {
+	if err := q.Events.PutEvent(ctx, m, event.StatusPending, q.now().Add(event.StoredGrace)); err != nil {
 		return err
 	}
 	ref := m

@@ -15,8 +15,8 @@ import (
 
 // Stored event statuses.
 const (
-	EventPending = "Pending" // body too large for the queue; in flight
-	EventFailed  = "Failed"  // every attempt failed; kept for inspection and replay
+	EventPending = event.StatusPending
+	EventFailed  = event.StatusFailed
 )
 
 const dueIndexPK = "EVENTDUE"

@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/hooksentry/hooksentry/pkg/destination"
 )
 
 // Tenant is an organisation that owns destinations.
@@ -56,7 +58,7 @@ func (st *Store) TenantExists(ctx context.Context, tenantID string) (bool, error
 
 // NewTenantTime formats a tenant's creation time like every API timestamp.
 func NewTenantTime(t time.Time) string {
-	return t.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z")
+	return destination.FormatTime(t)
 }
 
 // validTenantID reports whether a tenant id can name a stored tenant; longer

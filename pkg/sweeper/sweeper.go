@@ -177,10 +177,6 @@ func (s *Sweeper) dropHeld(ctx context.Context, id string) (int, error) {
 	}
 }
 
-// storedGrace matches the delivery worker's: a stored event is stranded
-// only when its message is this late.
-const storedGrace = 5 * time.Minute
-
 func (s *Sweeper) sweepStored(ctx context.Context, r *Report) error {
 	now := s.now()
 	ids, err := s.Store.DueEvents(ctx, now, 100)
@@ -192,10 +188,10 @@ func (s *Sweeper) sweepStored(ctx context.Context, r *Report) error {
 		if err != nil {
 			return err
 		}
-		if !found || status != "Pending" {
+		if !found || status != event.StatusPending {
 			continue
 		}
-		if err := s.Store.RescheduleEvent(ctx, id, now.Add(storedGrace)); err != nil {
+		if err := s.Store.RescheduleEvent(ctx, id, now.Add(event.StoredGrace)); err != nil {
 			return err
 		}
 		ref := event.Message{Version: 1, EventID: m.EventID, DestinationID: m.DestinationID, TenantID: m.TenantID, ReceivedAt: m.ReceivedAt, Attempts: m.Attempts, Stored: true}
@@ -237,7 +233,7 @@ func (s *Sweeper) sweepDLQ(ctx context.Context, r *Report) error {
 					}
 				}
 				full.Stored = false
-				if err := s.Store.PutEvent(ctx, full, "Failed", s.now()); err != nil {
+				if err := s.Store.PutEvent(ctx, full, event.StatusFailed, s.now()); err != nil {
 					return err
 				}
 				r.DLQFailed++

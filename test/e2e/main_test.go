@@ -290,16 +290,8 @@ func num(t *testing.T, v any) int {
 	return int(i)
 }
 
-type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail"`
-	Errors []struct {
-		Field   string `json:"field"`
-		Message string `json:"message"`
-	} `json:"errors"`
-}
+// problem is the RFC 9457 body the API writes.
+type problem = httpapi.Problem
 
 // wantProblem checks that r is a problem+json answer with the status, and
 // returns the problem.

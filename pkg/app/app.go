@@ -68,7 +68,9 @@ func (e *Env) AWSConfig() aws.Config {
 
 // Store returns the table adapter.
 func (e *Env) Store() *store.Store {
-	return store.New(dynamodb.NewFromConfig(e.AWSConfig()), e.Config.TableName)
+	s := store.New(dynamodb.NewFromConfig(e.AWSConfig()), e.Config.TableName)
+	s.Retention = e.Config.EventRetention
+	return s
 }
 
 // URLPolicy refuses IP-literal hosts in blocked ranges unless private

@@ -30,6 +30,7 @@ type Config struct {
 	MaxAttempts             int           // HOOKSENTRY_MAX_ATTEMPTS
 	BreakerFailureThreshold int           // HOOKSENTRY_BREAKER_FAILURE_THRESHOLD
 	BreakerCooldown         time.Duration // HOOKSENTRY_BREAKER_COOLDOWN
+	EventRetention          time.Duration // HOOKSENTRY_EVENT_RETENTION
 }
 
 // Defaults are the documented defaults of CONTRACT §4.
@@ -43,6 +44,7 @@ func Defaults() Config {
 		MaxAttempts:             10,
 		BreakerFailureThreshold: 10,
 		BreakerCooldown:         60 * time.Second,
+		EventRetention:          168 * time.Hour,
 	}
 }
 
@@ -106,6 +108,7 @@ func Load(getenv func(string) string) (Config, error) {
 	num("HOOKSENTRY_MAX_ATTEMPTS", &c.MaxAttempts, 1, 1000)
 	num("HOOKSENTRY_BREAKER_FAILURE_THRESHOLD", &c.BreakerFailureThreshold, 1, 100000)
 	dur("HOOKSENTRY_BREAKER_COOLDOWN", &c.BreakerCooldown, 0)
+	dur("HOOKSENTRY_EVENT_RETENTION", &c.EventRetention, time.Hour)
 
 	if c.RetryMaxDelay < c.RetryBaseDelay {
 		errs = append(errs, fmt.Errorf("HOOKSENTRY_RETRY_MAX_DELAY: %s is shorter than HOOKSENTRY_RETRY_BASE_DELAY %s", c.RetryMaxDelay, c.RetryBaseDelay))

@@ -22,7 +22,6 @@ type State struct {
 	OpenUntil  time.Time     // while Suspended: no probe before this
 	Cooldown   time.Duration // the wait that set OpenUntil; doubles per failed probe
 	ProbeUntil time.Time     // a probe is in flight until this
-	HasHeld    bool          // events are parked in the table
 }
 
 // InUse counts the slots held by unexpired leases at now.

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/hooksentry/hooksentry/pkg/delivery"
+	"github.com/hooksentry/hooksentry/pkg/delivery/deliverytest"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/event"
 	"github.com/hooksentry/hooksentry/pkg/testkit"
@@ -23,7 +24,8 @@ import (
 // an HTTPS receiver as the destination.
 type workerFixture struct {
 	w     *delivery.Worker
-	store *fakeStore
+	store *deliverytest.Fake
+	n     int
 	queue *fakeQueue
 	recv  *testkit.Receiver
 	clock *fakeClock
@@ -40,7 +42,7 @@ func newWorkerFixture(t *testing.T) *workerFixture {
 	ca := testkit.NewCA(t, t.TempDir())
 	client := newClient(t, ca, true)
 	clock := newClock(time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC))
-	f := &workerFixture{store: newFakeStore(), queue: &fakeQueue{}, recv: testkit.NewReceiver(t, ca), clock: clock}
+	f := &workerFixture{store: deliverytest.NewFake(), queue: &fakeQueue{}, recv: testkit.NewReceiver(t, ca), clock: clock}
 	f.w = &delivery.Worker{
 		Store:   f.store,
 		Queue:   f.queue,
@@ -58,11 +60,12 @@ func newWorkerFixture(t *testing.T) *workerFixture {
 
 // addDestination stores a destination pointing at the receiver.
 func (f *workerFixture) addDestination(status destination.Status, limit int, st delivery.State) destination.Destination {
+	f.n++
 	d := destination.Destination{
-		ID: fmt.Sprintf("dest-%d", len(f.store.dests)+1), TenantID: "tenant-1", URL: f.recv.URL + "/hook",
+		ID: fmt.Sprintf("dest-%d", f.n), TenantID: "tenant-1", URL: f.recv.URL + "/hook",
 		Status: status, ServerRateLimit: limit, Version: 1,
 	}
-	f.store.addDestination(d, st)
+	f.store.AddDestination(d, st)
 	return d
 }
 
@@ -119,23 +122,20 @@ func eventIDs(msgs []event.Message) []string {
 	return ids
 }
 
-func heldIDs(holds []holdCall) []string {
+func heldIDs(holds []deliverytest.HoldCall) []string {
 	var ids []string
 	for _, h := range holds {
-		ids = append(ids, h.msg.EventID)
+		ids = append(ids, h.Msg.EventID)
 	}
 	slices.Sort(ids)
 	return ids
 }
 
-// checkFlaggedOnce: the first hold of a batch (re)flags the destination,
-// the others do not.
-func checkFlaggedOnce(t *testing.T, holds []holdCall) {
+// checkFlagged: after holding, the destination is in the sweeper's index.
+func (f *workerFixture) checkFlagged(t *testing.T, d destination.Destination) {
 	t.Helper()
-	for i, h := range holds {
-		if want := i == 0; h.flag != want {
-			t.Errorf("Hold #%d (%s): flag %v, want %v", i+1, h.msg.EventID, h.flag, want)
-		}
+	if !f.store.Flagged(d.ID) {
+		t.Errorf("destination %s holds events but is not flagged for the sweeper", d.ID)
 	}
 }
 
@@ -149,12 +149,13 @@ func TestWorkerDeliversAndReleasesLease(t *testing.T) {
 	if got := len(f.recv.Requests()); got != 3 {
 		t.Errorf("deliveries: got %d, want 3", got)
 	}
-	holds, puts, suspends, releases := f.store.snapshot()
+	c := f.store.Calls()
+	holds, puts, suspends, releases := c.Holds, c.Puts, c.Suspends, c.Releases
 	sent, enqueued := f.queue.messages()
 	if len(holds)+len(puts)+len(suspends)+len(sent)+len(enqueued) != 0 {
 		t.Errorf("got holds %v, puts %v, suspends %v, sent %v, enqueued %v; want none", holds, puts, suspends, sent, enqueued)
 	}
-	if len(releases) != 1 || releases[0].outcome != (delivery.Outcome{Succeeded: true}) {
+	if len(releases) != 1 || releases[0].Outcome != (delivery.Outcome{Succeeded: true}) {
 		t.Errorf("ReleaseLease calls: got %+v, want one with a success and no trailing failures", releases)
 	}
 	st, _ := f.store.LoadState(context.Background(), d.ID)
@@ -171,8 +172,7 @@ func TestWorkerDeliversStoredEventBody(t *testing.T) {
 	if err := f.store.PutEvent(context.Background(), full, "Pending", f.clock.Now().Add(5*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	ref := full
-	ref.Body, ref.Headers, ref.ContentType, ref.Stored = nil, nil, "", true
+	ref := full.Reference()
 	if failed := f.handle(t, batch(t, ref)); len(failed) != 0 {
 		t.Errorf("batch item failures: got %v, want none", failed)
 	}
@@ -201,7 +201,8 @@ func TestWorkerDropsEventsOfMissingDestination(t *testing.T) {
 	if got := len(f.recv.Requests()); got != 0 {
 		t.Errorf("deliveries: got %d, want 0", got)
 	}
-	holds, puts, suspends, _ := f.store.snapshot()
+	c := f.store.Calls()
+	holds, puts, suspends := c.Holds, c.Puts, c.Suspends
 	sent, enqueued := f.queue.messages()
 	if len(holds)+len(suspends)+len(sent)+len(enqueued) != 0 || len(puts) != 1 {
 		t.Errorf("got holds %v, puts %v, suspends %v, sent %v, enqueued %v; want nothing but the setup put", holds, puts, suspends, sent, enqueued)
@@ -236,15 +237,16 @@ func TestWorkerHoldsWhenNotActive(t *testing.T) {
 			if got := len(f.recv.Requests()); got != 0 {
 				t.Errorf("deliveries: got %d, want 0", got)
 			}
-			holds, puts, suspends, releases := f.store.snapshot()
+			c := f.store.Calls()
+			holds, puts, suspends, releases := c.Holds, c.Puts, c.Suspends, c.Releases
 			if got, want := heldIDs(holds), eventIDs(msgs); !reflect.DeepEqual(got, want) {
 				t.Errorf("held: got %v, want %v", got, want)
 			}
-			checkFlaggedOnce(t, holds)
+			f.checkFlagged(t, d)
 			for _, h := range holds {
-				i := slices.IndexFunc(msgs, func(m event.Message) bool { return m.EventID == h.msg.EventID })
-				if !reflect.DeepEqual(h.msg, msgs[i]) {
-					t.Errorf("held %s: got %+v, want the message unchanged (no attempt spent) %+v", h.msg.EventID, h.msg, msgs[i])
+				i := slices.IndexFunc(msgs, func(m event.Message) bool { return m.EventID == h.Msg.EventID })
+				if !reflect.DeepEqual(h.Msg, msgs[i]) {
+					t.Errorf("held %s: got %+v, want the message unchanged (no attempt spent) %+v", h.Msg.EventID, h.Msg, msgs[i])
 				}
 			}
 			sent, enqueued := f.queue.messages()
@@ -340,7 +342,7 @@ func TestWorkerRetriesFailedAttempts(t *testing.T) {
 			if got := len(f.recv.Requests()); got != 1 {
 				t.Fatalf("deliveries: got %d, want 1", got)
 			}
-			_, puts, _, _ := f.store.snapshot()
+			puts := f.store.Calls().Puts
 			sent, _ := f.queue.messages()
 			want := m
 			want.Attempts = tc.attempts + 1
@@ -348,11 +350,11 @@ func TestWorkerRetriesFailedAttempts(t *testing.T) {
 				if len(sent) != 0 {
 					t.Errorf("re-sent: got %+v, want nothing", sent)
 				}
-				if len(puts) != 1 || puts[0].status != "Failed" || !reflect.DeepEqual(puts[0].msg, want) {
+				if len(puts) != 1 || puts[0].Status != "Failed" || !reflect.DeepEqual(puts[0].Msg, want) {
 					t.Fatalf("PutEvent: got %+v, want one Failed event %+v", puts, want)
 				}
-				if string(puts[0].msg.Body) != string(m.Body) {
-					t.Errorf("Failed event body: got %q, want %q", puts[0].msg.Body, m.Body)
+				if string(puts[0].Msg.Body) != string(m.Body) {
+					t.Errorf("Failed event body: got %q, want %q", puts[0].Msg.Body, m.Body)
 				}
 				return
 			}
@@ -388,21 +390,28 @@ func TestWorkerTripsBreakerAndHoldsTheRest(t *testing.T) {
 			if got := len(f.recv.Requests()); got != tc.wantAttempts {
 				t.Errorf("deliveries: got %d, want %d", got, tc.wantAttempts)
 			}
-			holds, _, suspends, releases := f.store.snapshot()
-			wantSuspend := []suspendCall{{d.ID, f.clock.Now().Add(cooldown), cooldown}}
+			c := f.store.Calls()
+			holds, suspends, releases := c.Holds, c.Suspends, c.Releases
+			wantSuspend := []deliverytest.SuspendCall{{DestinationID: d.ID, OpenUntil: f.clock.Now().Add(cooldown), Cooldown: cooldown}}
 			if !reflect.DeepEqual(suspends, wantSuspend) {
 				t.Errorf("Suspend calls: got %+v, want %+v", suspends, wantSuspend)
 			}
-			if got := f.store.destination(d.ID).Status; got != destination.Suspended {
+			if got := f.store.Destination(d.ID).Status; got != destination.Suspended {
 				t.Errorf("status: got %s, want Suspended", got)
 			}
 			if got, want := heldIDs(holds), eventIDs(msgs[tc.wantAttempts:]); !reflect.DeepEqual(got, want) {
 				t.Errorf("held: got %v, want %v", got, want)
 			}
-			checkFlaggedOnce(t, holds)
-			sent, _ := f.queue.messages()
+			f.checkFlagged(t, d)
+			all, _ := f.queue.messages()
+			sent, _, probes := split(all)
 			if got, want := eventIDs(sent), eventIDs(msgs[:tc.wantAttempts]); !reflect.DeepEqual(got, want) {
 				t.Errorf("retried: got %v, want %v", got, want)
+			}
+			// Defect 10: the probe is asked for when the cooldown ends, not
+			// left to the next sweep.
+			if want := f.clock.Now().Add(cooldown).UnixMilli(); len(probes) != 1 || probes[0].DestinationID != d.ID || probes[0].NotBefore != want {
+				t.Errorf("probe requests: got %+v, want one for %s at the end of the cooldown (%d)", probes, d.ID, want)
 			}
 			for _, m := range sent {
 				if m.Attempts != 1 {
@@ -410,7 +419,7 @@ func TestWorkerTripsBreakerAndHoldsTheRest(t *testing.T) {
 				}
 			}
 			wantRelease := delivery.Outcome{TrailingFailures: tc.wantAttempts}
-			if len(releases) != 1 || releases[0].outcome != wantRelease {
+			if len(releases) != 1 || releases[0].Outcome != wantRelease {
 				t.Errorf("ReleaseLease calls: got %+v, want one with %+v", releases, wantRelease)
 			}
 		})
@@ -439,33 +448,40 @@ func TestWorkerProbesSuspendedDestination(t *testing.T) {
 			if got := len(f.recv.Requests()); got != 1 {
 				t.Errorf("deliveries: got %d, want exactly one probe", got)
 			}
-			if got := f.store.destination(d.ID).Status; got != tc.wantStatus {
+			if got := f.store.Destination(d.ID).Status; got != tc.wantStatus {
 				t.Errorf("status: got %s, want %s", got, tc.wantStatus)
 			}
 			st, _ := f.store.LoadState(context.Background(), d.ID)
 			if st.Cooldown != tc.wantCooldown {
 				t.Errorf("cooldown: got %v, want %v", st.Cooldown, tc.wantCooldown)
 			}
-			holds, puts, _, _ := f.store.snapshot()
+			c := f.store.Calls()
+			holds, puts := c.Holds, c.Puts
 			sent, _ := f.queue.messages()
 			if len(puts) != 0 {
 				t.Errorf("PutEvent: got %+v, want none", puts)
 			}
 			if tc.status != http.StatusOK {
-				// Every event is held, the probe included, with no attempt spent.
+				// Every event is held; the failed probe spent an attempt and
+				// is held behind the others, so it is not the next probe.
 				if got, want := heldIDs(holds), eventIDs(msgs); !reflect.DeepEqual(got, want) {
 					t.Errorf("held: got %v, want %v", got, want)
 				}
-				for _, h := range holds {
-					if h.msg.Attempts != 0 {
-						t.Errorf("held %s with Attempts %d, want 0", h.msg.EventID, h.msg.Attempts)
+				held := f.store.Held(d.ID)
+				if last := held[len(held)-1].Message; last.EventID != msgs[0].EventID || last.Attempts != 1 {
+					t.Errorf("last held: got %s with %d attempts, want the probe %s with 1", last.EventID, last.Attempts, msgs[0].EventID)
+				}
+				for _, h := range held[:len(held)-1] {
+					if h.Message.Attempts != 0 {
+						t.Errorf("held %s with Attempts %d, want 0", h.Message.EventID, h.Message.Attempts)
 					}
 				}
 				if !st.OpenUntil.Equal(now.Add(2 * cooldown)) {
 					t.Errorf("openUntil: got %v, want %v", st.OpenUntil, now.Add(2*cooldown))
 				}
-				if len(sent) != 0 {
-					t.Errorf("sent: got %+v, want nothing", sent)
+				events, drains, probes := split(sent)
+				if len(events)+len(drains) != 0 || len(probes) != 1 || probes[0].NotBefore != now.Add(2*cooldown).UnixMilli() {
+					t.Errorf("sent: got %+v, want only a probe request at the new end of the cooldown", sent)
 				}
 				return
 			}
@@ -524,7 +540,7 @@ func TestWorkerDoesNotBlameTheDestinationForUnavailableCredentials(t *testing.T)
 	f.w.Sealer = failingSealer{}
 	d := f.addDestination(destination.Active, 5, delivery.State{Failures: threshold - 1})
 	d.AuthType, d.Sealed = destination.AuthBearerToken, &destination.Sealed{Ciphertext: []byte("c"), EncryptedKey: []byte("k")}
-	f.store.addDestination(d, delivery.State{Failures: threshold - 1})
+	f.store.AddDestination(d, delivery.State{Failures: threshold - 1})
 	msgs := f.events(d, 3)
 	failed := f.handle(t, batch(t, msgs...))
 	if len(failed) != 3 {
@@ -533,7 +549,8 @@ func TestWorkerDoesNotBlameTheDestinationForUnavailableCredentials(t *testing.T)
 	if got := len(f.recv.Requests()); got != 0 {
 		t.Errorf("deliveries: got %d, want 0", got)
 	}
-	holds, puts, suspends, releases := f.store.snapshot()
+	c := f.store.Calls()
+	holds, puts, suspends, releases := c.Holds, c.Puts, c.Suspends, c.Releases
 	sent, enqueued := f.queue.messages()
 	if len(holds)+len(puts)+len(suspends)+len(releases)+len(sent)+len(enqueued) != 0 {
 		t.Errorf("got holds %v, puts %v, suspends %v, releases %v, sent %v, enqueued %v; want nothing: no attempt spent, no breaker input, no lease",

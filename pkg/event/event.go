@@ -40,6 +40,7 @@ type Message struct {
 	NotBefore     int64       `json:"nb,omitempty"`    // Unix ms; chained when beyond SQS's 15-minute delay
 	Redrives      int         `json:"rd,omitempty"`    // times the sweeper moved it back from the DLQ
 	Drain         bool        `json:"drain,omitempty"` // control message: re-drive held events of DestinationID
+	Probe         bool        `json:"probe,omitempty"` // control message: probe suspended DestinationID with a held event
 
 	RawBody bool `json:"rb,omitempty"` // wire framing only: the body follows the header (Encode sets, Decode clears)
 }
@@ -79,7 +80,7 @@ func Decode(body string) (Message, error) {
 	if err := json.Unmarshal([]byte(header), &m); err != nil {
 		return Message{}, fmt.Errorf("decode message: %w", err)
 	}
-	if m.Version != 1 || m.DestinationID == "" || (!m.Drain && m.EventID == "") {
+	if m.Version != 1 || m.DestinationID == "" || (!m.Control() && m.EventID == "") {
 		return Message{}, errors.New("decode message: missing fields or unknown version")
 	}
 	switch {
@@ -113,8 +114,35 @@ func sqsText(b []byte) bool {
 	return true
 }
 
-// Due reports when the message may next be attempted.
-func (m Message) Due() time.Time { return time.UnixMilli(m.NotBefore) }
+// Control reports whether m is a control message (drain or probe) rather
+// than an event.
+func (m Message) Control() bool { return m.Drain || m.Probe }
+
+// DrainRequest asks a worker to re-drive the held events of an Active
+// destination, a page at a time.
+func DrainRequest(destinationID string) Message {
+	return Message{Version: 1, DestinationID: destinationID, Drain: true}
+}
+
+// ProbeRequest asks a worker to probe a Suspended destination with its
+// oldest held event once at has passed (the end of the breaker's cooldown).
+func ProbeRequest(destinationID string, at time.Time) Message {
+	return Message{Version: 1, DestinationID: destinationID, Probe: true, NotBefore: at.UnixMilli()}
+}
+
+// Reference is the message that stands for m once its body and headers are
+// stored in the table (the body is too large for a queue message).
+func (m Message) Reference() Message {
+	m.Body, m.Headers, m.ContentType, m.Stored = nil, nil, "", true
+	return m
+}
+
+// WithStored returns the stored event full, carrying the retry bookkeeping
+// of its reference m (the message is newer than the stored copy).
+func (m Message) WithStored(full Message) Message {
+	full.Attempts, full.Redrives, full.NotBefore, full.Stored = max(m.Attempts, full.Attempts), m.Redrives, m.NotBefore, false
+	return full
+}
 
 // dropped are never forwarded: hop-by-hop headers, headers HTTP sets per
 // connection, credentials meant for HookSentry, proxy metadata, and the

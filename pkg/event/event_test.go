@@ -85,10 +85,45 @@ func TestDecodeRejects(t *testing.T) {
 	}
 }
 
-func TestDue(t *testing.T) {
+func TestControlMessagesRoundTrip(t *testing.T) {
 	at := time.UnixMilli(1767225600123)
-	if got := (event.Message{NotBefore: at.UnixMilli()}).Due(); !got.Equal(at) {
-		t.Errorf("Due: got %v, want %v", got, at)
+	for _, tc := range []struct {
+		name string
+		m    event.Message
+	}{
+		{"drain", event.DrainRequest("d1")},
+		{"probe", event.ProbeRequest("d1", at)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body, err := tc.m.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := event.Decode(body)
+			if err != nil {
+				t.Fatalf("Decode(%s): %v", body, err)
+			}
+			if !got.Control() || !reflect.DeepEqual(got, tc.m) {
+				t.Errorf("got %+v, want %+v (a control message)", got, tc.m)
+			}
+		})
+	}
+	if got := event.ProbeRequest("d1", at).NotBefore; got != at.UnixMilli() {
+		t.Errorf("probe NotBefore: got %d, want %d", got, at.UnixMilli())
+	}
+}
+
+func TestReferenceAndWithStored(t *testing.T) {
+	m := event.Message{Version: 1, EventID: "e1", DestinationID: "d1", Body: []byte("x"), Headers: [][2]string{{"A", "b"}}, ContentType: "text/plain", Attempts: 3, Redrives: 1}
+	ref := m.Reference()
+	if ref.Body != nil || ref.Headers != nil || ref.ContentType != "" || !ref.Stored || ref.Attempts != 3 {
+		t.Errorf("Reference: got %+v", ref)
+	}
+	stored := m
+	stored.Attempts = 1
+	got := ref.WithStored(stored)
+	if got.Stored || string(got.Body) != "x" || got.Attempts != 3 || got.Redrives != 1 {
+		t.Errorf("WithStored: got %+v, want the stored body with the reference's counts", got)
 	}
 }
 

@@ -151,9 +151,7 @@ func (q *Queue) Enqueue(ctx context.Context, m event.Message) error {
 	if err := q.Events.PutEvent(ctx, m, event.StatusPending, q.now().Add(event.StoredGrace)); err != nil {
 		return err
 	}
-	ref := m
-	ref.Body, ref.Headers, ref.ContentType, ref.Stored = nil, nil, "", true
-	return q.Send(ctx, ref)
+	return q.Send(ctx, m.Reference())
 }
 
 // New returns the delivery queue at url, with an SQS client built from cfg.
@@ -165,5 +163,5 @@ func New(cfg aws.Config, url string, events EventStore) *Queue {
 
 // RequestDrain asks a worker to re-drive the held events of a destination.
 func (q *Queue) RequestDrain(ctx context.Context, destinationID string) error {
-	return q.Send(ctx, event.Message{DestinationID: destinationID, Drain: true})
+	return q.Send(ctx, event.DrainRequest(destinationID))
 }

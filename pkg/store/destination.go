@@ -271,8 +271,12 @@ func (st *Store) ResetBreaker(ctx context.Context, destinationID string) error {
 		TableName:                 st.table(),
 		Key:                       key(pk, sk),
 		UpdateExpression:          aws.String("SET failures = :zero, cooldownMs = :zero REMOVE openUntil, probeUntil"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":zero": n("0")},
 	})
+	if isConditionFailed(err) {
+		return nil // no state (never delivered to, or deleted): nothing to reset
+	}
 	if err != nil {
 		return fmt.Errorf("reset breaker of %s: %w", destinationID, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/hooksentry/hooksentry/pkg/apperror"
 	"github.com/hooksentry/hooksentry/pkg/event"
 )
 
@@ -18,8 +19,6 @@ const (
 	EventPending = event.StatusPending
 	EventFailed  = event.StatusFailed
 )
-
-const dueIndexPK = "EVENTDUE"
 
 // PutEvent stores an event with its body. A Pending event is indexed in
 // gsi2 by due time, so the sweeper re-enqueues it if its message is lost.
@@ -35,12 +34,49 @@ func (st *Store) PutEvent(ctx context.Context, m event.Message, status string, d
 	item["destinationId"] = s(m.DestinationID)
 	item["tenantId"] = s(m.TenantID)
 	item["msg"] = s(body)
+	item["expiresAt"] = n(st.expiresAt(m))
 	if status == EventPending {
-		item["gsi2pk"] = s(dueIndexPK)
-		item["gsi2sk"] = s(fmt.Sprintf("%013d#%s", due.UnixMilli(), m.EventID))
+		gpk, gsk := DueIndexKey(due, m.EventID)
+		item["gsi2pk"], item["gsi2sk"] = s(gpk), s(gsk)
 	}
 	if _, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: st.table(), Item: item}); err != nil {
 		return fmt.Errorf("put event %s: %w", m.EventID, err)
+	}
+	return nil
+}
+
+// DefaultRetention is how long stored events are kept when Store.Retention
+// is not set (HOOKSENTRY_EVENT_RETENTION's default, CONTRACT §4).
+const DefaultRetention = 168 * time.Hour
+
+// expiresAt is the TTL of a stored event, in Unix seconds: its retention
+// counted from when it was received. DynamoDB deletes it some time after.
+func (st *Store) expiresAt(m event.Message) string {
+	r := st.Retention
+	if r <= 0 {
+		r = DefaultRetention
+	}
+	return strconv.FormatInt(time.UnixMilli(m.ReceivedAt).Add(r).Unix(), 10)
+}
+
+// FailStoredEvent marks a Pending stored event Failed, keeping its body,
+// and takes it out of the sweeper's due index. It returns an apperror
+// NotFound when the event is gone (delivered, or expired).
+func (st *Store) FailStoredEvent(ctx context.Context, eventID string, attempts int) error {
+	pk, sk := EventKey(eventID)
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 st.table(),
+		Key:                       key(pk, sk),
+		UpdateExpression:          aws.String("SET #st = :failed, attempts = :a REMOVE gsi2pk, gsi2sk"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":failed": s(EventFailed), ":a": n(strconv.Itoa(attempts))},
+	})
+	if isConditionFailed(err) {
+		return apperror.New(apperror.NotFound, "stored event %s not found", eventID)
+	}
+	if err != nil {
+		return fmt.Errorf("mark event %s failed: %w", eventID, err)
 	}
 	return nil
 }
@@ -83,7 +119,7 @@ func (st *Store) RescheduleEvent(ctx context.Context, eventID string, due time.T
 		Key:                       key(pk, sk),
 		UpdateExpression:          aws.String("SET gsi2sk = :due"),
 		ConditionExpression:       aws.String("attribute_exists(gsi2pk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":due": s(fmt.Sprintf("%013d#%s", due.UnixMilli(), eventID))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":due": s(dueSortKey(due, eventID))},
 	})
 	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("reschedule event %s: %w", eventID, err)
@@ -102,7 +138,7 @@ func (st *Store) RetryStoredEvent(ctx context.Context, eventID string, due time.
 		UpdateExpression:    aws.String("SET gsi2sk = :due, attempts = :a"),
 		ConditionExpression: aws.String("attribute_exists(gsi2pk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":due": s(fmt.Sprintf("%013d#%s", due.UnixMilli(), eventID)), ":a": n(strconv.Itoa(attempts)),
+			":due": s(dueSortKey(due, eventID)), ":a": n(strconv.Itoa(attempts)),
 		},
 	})
 	if err != nil && !isConditionFailed(err) {
@@ -113,24 +149,27 @@ func (st *Store) RetryStoredEvent(ctx context.Context, eventID string, due time.
 
 // DueEvents returns ids of pending stored events due before t.
 func (st *Store) DueEvents(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	gpk, bound := DueIndexBefore(before)
 	out, err := st.DB.Query(ctx, &dynamodb.QueryInput{
-		TableName:              st.table(),
-		IndexName:              aws.String("gsi2"),
-		KeyConditionExpression: aws.String("gsi2pk = :p AND gsi2sk < :t"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":p": s(dueIndexPK), ":t": s(fmt.Sprintf("%013d", before.UnixMilli())),
-		},
-		Limit: aws.Int32(int32(limit)),
+		TableName:                 st.table(),
+		IndexName:                 aws.String("gsi2"),
+		KeyConditionExpression:    aws.String("gsi2pk = :p AND gsi2sk < :t"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": s(gpk), ":t": s(bound)},
+		Limit:                     aws.Int32(int32(limit)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("query due events: %w", err)
 	}
 	ids := make([]string, 0, len(out.Items))
 	for _, item := range out.Items {
-		pk := getS(item, "pk")
-		if len(pk) > len("EVENT#") {
-			ids = append(ids, pk[len("EVENT#"):])
+		if id, ok := EventIDOfKey(getS(item, "pk")); ok {
+			ids = append(ids, id)
 		}
 	}
 	return ids, nil
+}
+
+func dueSortKey(due time.Time, eventID string) string {
+	_, sk := DueIndexKey(due, eventID)
+	return sk
 }

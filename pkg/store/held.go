@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -9,50 +11,63 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/hooksentry/hooksentry/pkg/apperror"
 	"github.com/hooksentry/hooksentry/pkg/event"
 )
 
-// Hold parks an event in its destination's partition, ordered by arrival,
-// and flags the destination in gsi2 so the sweeper finds it. Parking costs
-// two writes once instead of an SQS round trip every 15 minutes.
-func (st *Store) Hold(ctx context.Context, m event.Message, flag bool) error {
+// Hold parks an event in its destination's partition under a key of its
+// own (see HeldEventKey), ordered by heldAt, and returns the key. Parking
+// costs one write once instead of an SQS round trip every 15 minutes. The
+// caller flags the destination with FlagHeld after its holds.
+func (st *Store) Hold(ctx context.Context, m event.Message, heldAt time.Time) (string, error) {
 	body, err := m.Encode()
 	if err != nil {
-		return err
+		return "", err
 	}
-	pk, sk := HeldEventKey(m.DestinationID, fmt.Sprintf("%013d#%s", m.ReceivedAt, m.EventID))
+	var nonce [4]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return "", fmt.Errorf("hold event %s: %w", m.EventID, err)
+	}
+	pk, sk := HeldEventKey(m.DestinationID, heldAt, m.EventID, hex.EncodeToString(nonce[:]))
 	item := key(pk, sk)
 	item["type"] = s("HeldEvent")
 	item["msg"] = s(body)
 	if _, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: st.table(), Item: item}); err != nil {
-		return fmt.Errorf("hold event %s: %w", m.EventID, err)
+		return "", fmt.Errorf("hold event %s: %w", m.EventID, err)
 	}
-	if !flag {
-		return nil
-	}
-	// The flag is set after the put, and a drainer clears it before its last
-	// read, so an event parked during a drain is never left unflagged.
-	spk, ssk := DestinationStateKey(m.DestinationID)
-	_, err = st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	return sk, nil
+}
+
+// FlagHeld puts the destination in the sweeper's held index (gsi2 on its
+// state item). It never re-creates the state of a deleted destination: it
+// returns an apperror NotFound then, and the caller drops its holds.
+func (st *Store) FlagHeld(ctx context.Context, destinationID string) error {
+	pk, sk := DestinationStateKey(destinationID)
+	gpk, gsk := HeldIndexKey(destinationID)
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 st.table(),
-		Key:                       key(spk, ssk),
+		Key:                       key(pk, sk),
 		UpdateExpression:          aws.String("SET gsi2pk = :h, gsi2sk = :d"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":h": s(heldIndexPK), ":d": s(m.DestinationID)},
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":h": s(gpk), ":d": s(gsk)},
 	})
+	if isConditionFailed(err) {
+		return apperror.New(apperror.NotFound, "destination %s has no delivery state", destinationID)
+	}
 	if err != nil {
-		return fmt.Errorf("flag held events of %s: %w", m.DestinationID, err)
+		return fmt.Errorf("flag held events of %s: %w", destinationID, err)
 	}
 	return nil
 }
 
-// ListHeld returns up to limit of the oldest held events of a destination.
+// ListHeld returns up to limit of the oldest holds of a destination.
 func (st *Store) ListHeld(ctx context.Context, destinationID string, limit int) ([]event.Held, error) {
-	pk, _ := HeldEventKey(destinationID, "")
+	pk, prefix := HeldEventsPrefix(destinationID)
 	out, err := st.DB.Query(ctx, &dynamodb.QueryInput{
 		TableName:              st.table(),
 		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :held)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": s(pk), ":held": s("HELD#"),
+			":pk": s(pk), ":held": s(prefix),
 		},
 		ConsistentRead: aws.Bool(true),
 		Limit:          aws.Int32(int32(limit)),
@@ -73,7 +88,7 @@ func (st *Store) ListHeld(ctx context.Context, destinationID string, limit int) 
 
 // DeleteHeld removes held events once they are back on the queue.
 func (st *Store) DeleteHeld(ctx context.Context, destinationID string, sortKeys []string) error {
-	pk, _ := HeldEventKey(destinationID, "")
+	pk, _ := HeldEventsPrefix(destinationID)
 	keys := make([]map[string]types.AttributeValue, len(sortKeys))
 	for i, sk := range sortKeys {
 		keys[i] = key(pk, sk)
@@ -106,6 +121,16 @@ func (st *Store) batchDelete(ctx context.Context, keys []map[string]types.Attrib
 	return nil
 }
 
+// DeleteState removes the delivery state of a deleted destination, once the
+// sweeper has dropped its held events.
+func (st *Store) DeleteState(ctx context.Context, destinationID string) error {
+	pk, sk := DestinationStateKey(destinationID)
+	if _, err := st.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: st.table(), Key: key(pk, sk)}); err != nil {
+		return fmt.Errorf("delete state of %s: %w", destinationID, err)
+	}
+	return nil
+}
+
 // ClearHeldFlag removes a destination from the sweeper's held index. A
 // drainer calls it before its final ListHeld.
 func (st *Store) ClearHeldFlag(ctx context.Context, destinationID string) error {
@@ -129,7 +154,7 @@ func (st *Store) HeldDestinations(ctx context.Context) ([]string, error) {
 		TableName:                 st.table(),
 		IndexName:                 aws.String("gsi2"),
 		KeyConditionExpression:    aws.String("gsi2pk = :h"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":h": s(heldIndexPK)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":h": s(heldIndexPK)}, // HeldIndexKey's partition
 	}
 	for {
 		out, err := st.DB.Query(ctx, in)

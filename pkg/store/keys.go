@@ -1,9 +1,19 @@
 package store
 
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
 // Key builders: the only place that knows how items are addressed. The
 // layout is documented in docs/DATA_MODEL.md.
 
 const (
+	heldIndexPK  = "HELD"
+	dueIndexPK   = "EVENTDUE"
+	skHeldPrefix = "HELD#"
+
 	skTenant      = "TENANT"
 	skDestination = "DEST"
 	skDestState   = "DEST#STATE"
@@ -32,8 +42,35 @@ func IngestTokenKey(hash string) (pk, sk string) { return "TOKEN#" + hash, skTok
 // and events kept after their last failed attempt).
 func EventKey(eventID string) (pk, sk string) { return "EVENT#" + eventID, skEvent }
 
-// HeldEventKey addresses an event parked while its destination is not
-// Active. Held events share the destination's partition, ordered by time.
-func HeldEventKey(destinationID, orderKey string) (pk, sk string) {
-	return "DEST#" + destinationID, "HELD#" + orderKey
+// HeldEventKey addresses one hold of an event parked while its destination
+// is not Active. Holds share the destination's partition, ordered by the
+// time they were made; the nonce makes every hold's key its own, so a hold
+// made again after a drain read the previous one is never deleted with it.
+func HeldEventKey(destinationID string, heldAt time.Time, eventID, nonce string) (pk, sk string) {
+	return "DEST#" + destinationID, fmt.Sprintf("%s%019d#%s#%s", skHeldPrefix, heldAt.UnixNano(), eventID, nonce)
+}
+
+// HeldEventsPrefix is the partition and sort-key prefix of a destination's holds.
+func HeldEventsPrefix(destinationID string) (pk, skPrefix string) {
+	return "DEST#" + destinationID, skHeldPrefix
+}
+
+// HeldIndexKey is the gsi2 entry of a destination state item while the
+// destination has held events.
+func HeldIndexKey(destinationID string) (gsi2pk, gsi2sk string) { return heldIndexPK, destinationID }
+
+// DueIndexKey is the gsi2 entry of a Pending stored event, by due time.
+func DueIndexKey(due time.Time, eventID string) (gsi2pk, gsi2sk string) {
+	return dueIndexPK, fmt.Sprintf("%013d#%s", due.UnixMilli(), eventID)
+}
+
+// DueIndexBefore is the gsi2 sort-key bound of stored events due before t.
+func DueIndexBefore(t time.Time) (gsi2pk, gsi2skBound string) {
+	return dueIndexPK, fmt.Sprintf("%013d", t.UnixMilli())
+}
+
+// EventIDOfKey returns the event id of a stored event's pk.
+func EventIDOfKey(pk string) (string, bool) {
+	id, ok := strings.CutPrefix(pk, "EVENT#")
+	return id, ok && id != ""
 }

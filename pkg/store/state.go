@@ -23,8 +23,6 @@ import (
 //   openUntil   N  Unix ms; cooldownMs N; probeUntil N
 //   gsi2pk/sk      "HELD" / destination id while events are parked
 
-const heldIndexPK = "HELD"
-
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
 func decodeState(item map[string]types.AttributeValue) delivery.State {
@@ -56,7 +54,6 @@ func decodeState(item map[string]types.AttributeValue) delivery.State {
 		st.ProbeUntil = time.UnixMilli(v)
 	}
 	st.Cooldown = time.Duration(num("cooldownMs")) * time.Millisecond
-	st.HasHeld = getS(item, "gsi2pk") == heldIndexPK
 	return st
 }
 
@@ -77,7 +74,7 @@ func (st *Store) LoadTarget(ctx context.Context, destinationID string) (destinat
 	}
 	var d destination.Destination
 	state := delivery.State{Leases: map[string]delivery.Lease{}}
-	found := false
+	found, hasState := false, false
 	for _, item := range out.Items {
 		switch getS(item, "sk") {
 		case skDestination:
@@ -86,10 +83,32 @@ func (st *Store) LoadTarget(ctx context.Context, destinationID string) (destinat
 			}
 			found = true
 		case skDestState:
-			state = decodeState(item)
+			state, hasState = decodeState(item), true
+		}
+	}
+	if found && !hasState {
+		if err := st.createState(ctx, destinationID); err != nil {
+			return destination.Destination{}, delivery.State{}, false, err
 		}
 	}
 	return d, state, found, nil
+}
+
+// createState writes the empty delivery state of a destination the first
+// time a worker reads it. Every later state write is conditional on the
+// item existing, so none re-creates the state of a deleted destination.
+func (st *Store) createState(ctx context.Context, destinationID string) error {
+	pk, sk := DestinationStateKey(destinationID)
+	item := key(pk, sk)
+	item["type"] = s("DeliveryState")
+	item["lver"] = n("0")
+	_, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: st.table(), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("create delivery state of %s: %w", destinationID, err)
+	}
+	return nil
 }
 
 // LoadState reads only the delivery state, for a worker waiting for slots.
@@ -110,27 +129,36 @@ func (st *Store) WriteLeases(ctx context.Context, destinationID string, leases m
 	for id, l := range leases {
 		m[id] = s(strconv.Itoa(l.Slots) + ":" + ms(l.Expires))
 	}
-	cond := "lver = :v"
-	if version == 0 {
-		cond = "attribute_not_exists(lver) OR lver = :v"
-	}
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           st.table(),
 		Key:                 key(pk, sk),
 		UpdateExpression:    aws.String("SET leases = :m, lver = :next"),
-		ConditionExpression: aws.String(cond),
+		ConditionExpression: aws.String("lver = :v"), // false on a missing item too
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":m": &types.AttributeValueMemberM{Value: m}, ":v": n(strconv.FormatInt(version, 10)),
 			":next": n(strconv.FormatInt(version+1, 10)),
 		},
 	})
 	if isConditionFailed(err) {
+		if st.stateGone(ctx, destinationID) {
+			return apperror.New(apperror.NotFound, "destination %s has no delivery state", destinationID)
+		}
 		return apperror.New(apperror.Conflict, "leases of %s changed concurrently", destinationID)
 	}
 	if err != nil {
 		return fmt.Errorf("write leases of %s: %w", destinationID, err)
 	}
 	return nil
+}
+
+// stateGone reports whether the state item is missing (its destination was
+// deleted); it is only asked after a failed condition.
+func (st *Store) stateGone(ctx context.Context, destinationID string) bool {
+	pk, sk := DestinationStateKey(destinationID)
+	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: st.table(), Key: key(pk, sk), ConsistentRead: aws.Bool(true), ProjectionExpression: aws.String("pk"),
+	})
+	return err == nil && len(out.Item) == 0
 }
 
 // ReleaseLease gives back a lease and records the batch's outcome for the
@@ -191,13 +219,17 @@ func (st *Store) Suspend(ctx context.Context, destinationID string, openUntil ti
 func (st *Store) setOpen(ctx context.Context, destinationID string, openUntil time.Time, cooldown time.Duration) error {
 	pk, sk := DestinationStateKey(destinationID)
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:        st.table(),
-		Key:              key(pk, sk),
-		UpdateExpression: aws.String("SET openUntil = :o, cooldownMs = :c REMOVE probeUntil"),
+		TableName:           st.table(),
+		Key:                 key(pk, sk),
+		UpdateExpression:    aws.String("SET openUntil = :o, cooldownMs = :c REMOVE probeUntil"),
+		ConditionExpression: aws.String("attribute_exists(pk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":o": n(ms(openUntil)), ":c": n(strconv.FormatInt(cooldown.Milliseconds(), 10)),
 		},
 	})
+	if isConditionFailed(err) {
+		return nil // deleted meanwhile: nothing to keep open
+	}
 	if err != nil {
 		return fmt.Errorf("open breaker of %s: %w", destinationID, err)
 	}
@@ -212,7 +244,7 @@ func (st *Store) ClaimProbe(ctx context.Context, destinationID string, now, unti
 		TableName:           st.table(),
 		Key:                 key(pk, sk),
 		UpdateExpression:    aws.String("SET probeUntil = :until"),
-		ConditionExpression: aws.String("(attribute_not_exists(openUntil) OR openUntil <= :now) AND (attribute_not_exists(probeUntil) OR probeUntil <= :now)"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND (attribute_not_exists(openUntil) OR openUntil <= :now) AND (attribute_not_exists(probeUntil) OR probeUntil <= :now)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":until": n(ms(until)), ":now": n(ms(now)),
 		},
@@ -251,3 +283,5 @@ func (st *Store) Reactivate(ctx context.Context, destinationID string) (bool, er
 	}
 	return true, st.ResetBreaker(ctx, destinationID)
 }
+
+var _ delivery.Store = (*Store)(nil)

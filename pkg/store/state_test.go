@@ -33,6 +33,10 @@ func newDestination(t *testing.T, s *store.Store, status destination.Status) des
 	if err := s.CreateDestination(context.Background(), d); err != nil {
 		t.Fatalf("CreateDestination: %v", err)
 	}
+	// A worker's first read creates the delivery state.
+	if _, _, found, err := s.LoadTarget(context.Background(), d.ID); err != nil || !found {
+		t.Fatalf("LoadTarget: found %v, %v", found, err)
+	}
 	return d
 }
 
@@ -100,7 +104,7 @@ func TestLoadTarget(t *testing.T) {
 	if err != nil || !found || got.Status != destination.Inactive {
 		t.Errorf("LoadTarget(fresh): got %+v, found %v, %v; want the Inactive destination", got, found, err)
 	}
-	if st.Leases == nil || len(st.Leases) != 0 || st.LeaseVersion != 0 || st.Failures != 0 || st.HasHeld {
+	if st.Leases == nil || len(st.Leases) != 0 || st.LeaseVersion != 0 || st.Failures != 0 {
 		t.Errorf("LoadTarget(fresh): got state %+v, want the zero state with an empty lease map", st)
 	}
 
@@ -149,14 +153,17 @@ func TestWriteLeasesVersion(t *testing.T) {
 		}
 	}
 
-	// A state item created by something else first (holding sets the held
-	// flag) still takes a first lease at version 0.
+	// A state item flagged for held events before its first lease still
+	// takes a first lease at version 0.
 	other := newDestination(t, s, destination.Active)
-	if err := s.Hold(ctx, event.Message{Version: 1, EventID: "e", DestinationID: other.ID, ReceivedAt: 1}, true); err != nil {
+	if _, err := s.Hold(ctx, event.Message{Version: 1, EventID: "e", DestinationID: other.ID, ReceivedAt: 1}, base); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FlagHeld(ctx, other.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.WriteLeases(ctx, other.ID, a, 0); err != nil {
-		t.Errorf("WriteLeases at version 0 on a state item without lver: %v", err)
+		t.Errorf("WriteLeases at version 0 on a flagged state item: %v", err)
 	}
 }
 
@@ -252,11 +259,11 @@ func TestReleaseLease(t *testing.T) {
 	}
 
 	// Without a state item there is nothing to release, and none is created.
-	fresh := newDestination(t, s, destination.Active)
-	if got, err := s.ReleaseLease(ctx, fresh.ID, "x", delivery.Outcome{TrailingFailures: 3}); err != nil || got != 0 {
+	fresh := uuid.NewString() // deleted, state and all
+	if got, err := s.ReleaseLease(ctx, fresh, "x", delivery.Outcome{TrailingFailures: 3}); err != nil || got != 0 {
 		t.Errorf("ReleaseLease(no state): got %d, %v, want 0, nil", got, err)
 	}
-	if item := stateItem(t, fresh.ID); len(item) != 0 {
+	if item := stateItem(t, fresh); len(item) != 0 {
 		t.Errorf("ReleaseLease(no state) created a state item: %v", item)
 	}
 }
@@ -446,15 +453,15 @@ func TestHeldEvents(t *testing.T) {
 		at int64
 	}{{"e-c", 10000}, {"e-a", 999}, {"e-b", 1000}, {"e-d", 10000}, {"e-e", 1767225600000}}
 	for i, a := range arrivals {
-		if err := s.Hold(ctx, heldMessage(d.ID, a.id, a.at), i == 0); err != nil {
-			t.Fatalf("Hold(%s): %v", a.id, err)
+		if _, err := s.Hold(ctx, heldMessage(d.ID, a.id, a.at), time.UnixMilli(a.at)); err != nil {
+			t.Fatalf("Hold(%s #%d): %v", a.id, i, err)
 		}
+	}
+	if err := s.FlagHeld(ctx, d.ID); err != nil {
+		t.Fatal(err)
 	}
 	if !slices.Contains(heldDestinations(t, s), d.ID) {
 		t.Errorf("HeldDestinations: %s missing after Hold with the flag", d.ID)
-	}
-	if _, st, _, _ := s.LoadTarget(ctx, d.ID); !st.HasHeld {
-		t.Errorf("LoadTarget: HasHeld false, want true")
 	}
 
 	held, err := s.ListHeld(ctx, d.ID, 100)
@@ -466,7 +473,7 @@ func TestHeldEvents(t *testing.T) {
 		order = append(order, h.Message.EventID)
 	}
 	if want := []string{"e-a", "e-b", "e-c", "e-d", "e-e"}; !reflect.DeepEqual(order, want) {
-		t.Errorf("ListHeld order: got %v, want %v (by arrival)", order, want)
+		t.Errorf("ListHeld order: got %v, want %v (by hold time)", order, want)
 	}
 	if want := heldMessage(d.ID, "e-a", 999); !reflect.DeepEqual(held[0].Message, want) {
 		t.Errorf("held message: got %+v, want %+v", held[0].Message, want)
@@ -496,9 +503,6 @@ func TestHeldEvents(t *testing.T) {
 	if slices.Contains(heldDestinations(t, s), d.ID) {
 		t.Errorf("HeldDestinations: %s still listed after ClearHeldFlag", d.ID)
 	}
-	if _, st, _, _ := s.LoadTarget(ctx, d.ID); st.HasHeld {
-		t.Errorf("LoadTarget: HasHeld true after ClearHeldFlag")
-	}
 	// Clearing the flag keeps the events and the rest of the state.
 	if again, _ := s.ListHeld(ctx, d.ID, 100); len(again) != 3 {
 		t.Errorf("ListHeld after ClearHeldFlag: got %d, want 3", len(again))
@@ -506,11 +510,11 @@ func TestHeldEvents(t *testing.T) {
 
 	// Holding without the flag does not list the destination.
 	other := newDestination(t, s, destination.Inactive)
-	if err := s.Hold(ctx, heldMessage(other.ID, "x", 1), false); err != nil {
+	if _, err := s.Hold(ctx, heldMessage(other.ID, "x", 1), base); err != nil {
 		t.Fatal(err)
 	}
 	if slices.Contains(heldDestinations(t, s), other.ID) {
-		t.Errorf("HeldDestinations: %s listed after a Hold without the flag", other.ID)
+		t.Errorf("HeldDestinations: %s listed after a Hold without FlagHeld", other.ID)
 	}
 	// ClearHeldFlag never creates a state item for a gone destination.
 	gone := uuid.NewString()
@@ -528,7 +532,7 @@ func TestDeleteHeldInBatches(t *testing.T) {
 	ctx := context.Background()
 	d := newDestination(t, s, destination.Inactive)
 	for i := range 60 {
-		if err := s.Hold(ctx, heldMessage(d.ID, fmt.Sprintf("e-%02d", i), int64(1000+i)), i == 0); err != nil {
+		if _, err := s.Hold(ctx, heldMessage(d.ID, fmt.Sprintf("e-%02d", i), int64(1000+i)), time.UnixMilli(int64(1000+i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -667,9 +671,12 @@ func TestDeleteDestinationKeepsHeldFlag(t *testing.T) {
 			}
 			if tc.hold {
 				for i, id := range []string{"e-1", "e-2"} {
-					if err := s.Hold(ctx, heldMessage(d.ID, id, int64(i+1)), i == 0); err != nil {
+					if _, err := s.Hold(ctx, heldMessage(d.ID, id, int64(i+1)), time.UnixMilli(int64(i+1))); err != nil {
 						t.Fatal(err)
 					}
+				}
+				if err := s.FlagHeld(ctx, d.ID); err != nil {
+					t.Fatal(err)
 				}
 			}
 			if err := s.DeleteDestination(ctx, d); err != nil {

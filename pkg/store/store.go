@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -27,6 +28,9 @@ type DynamoDB interface {
 type Store struct {
 	DB    DynamoDB
 	Table string
+	// Retention is how long stored events are kept (DynamoDB TTL on
+	// expiresAt); DefaultRetention when zero.
+	Retention time.Duration
 }
 
 // New returns a Store for table.

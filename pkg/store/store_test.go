@@ -16,6 +16,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hooksentry/hooksentry/pkg/destination"
+	"github.com/hooksentry/hooksentry/pkg/delivery"
+	"github.com/hooksentry/hooksentry/pkg/delivery/deliverytest"
 	"github.com/hooksentry/hooksentry/pkg/destination/destinationtest"
 	"github.com/hooksentry/hooksentry/pkg/emulator/emulatortest"
 	"github.com/hooksentry/hooksentry/pkg/store"
@@ -63,6 +65,25 @@ func (c conformance) AddTenant(ctx context.Context, id string) error {
 
 func TestDestinationStoreConformance(t *testing.T) {
 	destinationtest.RunStoreConformance(t, conformance{newStore(t)})
+}
+
+func TestDeliveryStoreConformance(t *testing.T) {
+	ctx := context.Background()
+	deliverytest.Run(t, deliverytest.Harness{
+		New: func(t *testing.T) delivery.Store { return newStore(t) },
+		AddDestination: func(t *testing.T, s delivery.Store, d destination.Destination) {
+			t.Helper()
+			if err := s.(*store.Store).CreateDestination(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+		},
+		DeleteDestination: func(t *testing.T, s delivery.Store, d destination.Destination) {
+			t.Helper()
+			if err := s.(*store.Store).DeleteDestination(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+		},
+	})
 }
 
 func TestEnsureTableIsIdempotent(t *testing.T) {

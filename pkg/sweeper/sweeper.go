@@ -7,6 +7,7 @@ package sweeper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/hooksentry/hooksentry/pkg/apperror"
 	"github.com/hooksentry/hooksentry/pkg/delivery"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/event"
@@ -23,21 +25,22 @@ import (
 
 // Store is what the sweeper reads and writes in the table.
 type Store interface {
+	delivery.TargetStore
 	HeldDestinations(ctx context.Context) ([]string, error)
-	LoadTarget(ctx context.Context, destinationID string) (destination.Destination, delivery.State, bool, error)
 	ListHeld(ctx context.Context, destinationID string, limit int) ([]event.Held, error)
 	DeleteHeld(ctx context.Context, destinationID string, sortKeys []string) error
 	ClearHeldFlag(ctx context.Context, destinationID string) error
+	DeleteState(ctx context.Context, destinationID string) error
 	DueEvents(ctx context.Context, before time.Time, limit int) ([]string, error)
 	GetEvent(ctx context.Context, eventID string) (event.Message, string, bool, error)
 	PutEvent(ctx context.Context, m event.Message, status string, due time.Time) error
+	FailStoredEvent(ctx context.Context, eventID string, attempts int) error
 	RescheduleEvent(ctx context.Context, eventID string, due time.Time) error
 }
 
 // Queue sends to the delivery queue.
 type Queue interface {
 	Send(ctx context.Context, m event.Message) error
-	Enqueue(ctx context.Context, m event.Message) error
 }
 
 // DLQ is the dead-letter queue's client.
@@ -65,14 +68,15 @@ func New(cfg aws.Config, st Store, q Queue, dlqURL string, log *slog.Logger) *Sw
 	return &Sweeper{Store: st, Queue: q, DLQ: sqs.NewFromConfig(cfg), DLQURL: dlqURL, Log: log}
 }
 
-// Report counts what a sweep moved.
+// Report counts what a sweep moved, and the items it had to skip.
 type Report struct {
 	DrainsRequested int
-	ProbesReleased  int
+	ProbesRequested int
 	StoredRedriven  int
 	DLQRedriven     int
 	DLQFailed       int
 	OrphansDropped  int
+	Errors          int // items skipped after an error (logged); retried next sweep
 }
 
 func (s *Sweeper) now() time.Time {
@@ -82,89 +86,95 @@ func (s *Sweeper) now() time.Time {
 	return time.Now()
 }
 
+func (s *Sweeper) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
 // Handle is the scheduled Lambda entry point.
 func (s *Sweeper) Handle(ctx context.Context, _ events.CloudWatchEvent) error {
 	r, err := s.Sweep(ctx)
-	log := s.Log
-	if log == nil {
-		log = slog.Default()
-	}
-	log.InfoContext(ctx, "sweep finished", "drains", r.DrainsRequested, "probes", r.ProbesReleased,
-		"stored", r.StoredRedriven, "dlqRedriven", r.DLQRedriven, "dlqFailed", r.DLQFailed, "orphans", r.OrphansDropped)
+	s.log().InfoContext(ctx, "sweep finished", "drains", r.DrainsRequested, "probes", r.ProbesRequested,
+		"stored", r.StoredRedriven, "dlqRedriven", r.DLQRedriven, "dlqFailed", r.DLQFailed, "orphans", r.OrphansDropped, "errors", r.Errors)
 	return err
 }
 
-// Sweep does one pass over held events, stored events and the DLQ.
+// Sweep does one pass over held events, stored events and the DLQ. One
+// item's failure is logged and skipped, never the rest of the pass: every
+// step runs. The error joins what went wrong, for the invocation's status.
 func (s *Sweeper) Sweep(ctx context.Context) (Report, error) {
 	var r Report
-	if err := s.sweepHeld(ctx, &r); err != nil {
-		return r, err
+	var errs []error
+	skip := func(err error, msg string, args ...any) {
+		r.Errors++
+		errs = append(errs, err)
+		s.log().ErrorContext(ctx, msg, append(args, "error", err)...)
 	}
-	if err := s.sweepStored(ctx, &r); err != nil {
-		return r, err
-	}
+	s.sweepHeld(ctx, &r, skip)
+	s.sweepStored(ctx, &r, skip)
 	if s.DLQ != nil && s.DLQURL != "" {
-		if err := s.sweepDLQ(ctx, &r); err != nil {
-			return r, err
-		}
+		s.sweepDLQ(ctx, &r, skip)
 	}
-	return r, nil
+	return r, errors.Join(errs...)
 }
 
-func (s *Sweeper) sweepHeld(ctx context.Context, r *Report) error {
+// skipFunc logs and counts one item's failure.
+type skipFunc func(err error, msg string, args ...any)
+
+func (s *Sweeper) sweepHeld(ctx context.Context, r *Report, skip skipFunc) {
 	ids, err := s.Store.HeldDestinations(ctx)
 	if err != nil {
-		return err
+		skip(err, "list destinations with held events")
+		return
 	}
 	now := s.now()
 	for _, id := range ids {
 		d, st, found, err := s.Store.LoadTarget(ctx, id)
 		if err != nil {
-			return err
+			skip(err, "load destination with held events", "destinationId", id)
+			continue
 		}
 		switch {
 		case !found:
 			n, err := s.dropHeld(ctx, id)
 			r.OrphansDropped += n
 			if err != nil {
-				return err
+				skip(err, "drop held events of deleted destination", "destinationId", id)
 			}
 		case d.Status == destination.Active:
-			if err := s.Queue.Send(ctx, event.Message{DestinationID: id, Drain: true}); err != nil {
-				return err
-			}
-			r.DrainsRequested++
-		case d.Status == destination.Suspended && !now.Before(st.OpenUntil) && !now.Before(st.ProbeUntil):
-			// Nothing is arriving to probe with: release the oldest held
-			// event so that a worker probes the destination with it.
-			held, err := s.Store.ListHeld(ctx, id, 1)
-			if err != nil {
-				return err
-			}
-			if len(held) == 0 {
+			if err := s.Queue.Send(ctx, event.DrainRequest(id)); err != nil {
+				skip(err, "request drain", "destinationId", id)
 				continue
 			}
-			if err := s.Queue.Enqueue(ctx, held[0].Message); err != nil {
-				return err
+			r.DrainsRequested++
+		case d.Status == destination.Suspended && st.ProbeDue(now):
+			// The probe request sent when the breaker opened may be lost:
+			// ask again. A worker claims the probe, so duplicates are harmless.
+			if err := s.Queue.Send(ctx, event.ProbeRequest(id, now)); err != nil {
+				skip(err, "request probe", "destinationId", id)
+				continue
 			}
-			if err := s.Store.DeleteHeld(ctx, id, []string{held[0].SortKey}); err != nil {
-				return err
-			}
-			r.ProbesReleased++
+			r.ProbesRequested++
 		}
 	}
-	return nil
 }
 
+// dropHeld deletes the held events of a deleted destination, then its
+// flag and its delivery state.
 func (s *Sweeper) dropHeld(ctx context.Context, id string) (int, error) {
 	n := 0
 	for {
 		held, err := s.Store.ListHeld(ctx, id, 100)
-		if err != nil || len(held) == 0 {
-			if err == nil {
-				err = s.Store.ClearHeldFlag(ctx, id)
-			}
+		if err != nil {
 			return n, err
+		}
+		if len(held) == 0 {
+			if err := s.Store.ClearHeldFlag(ctx, id); err != nil {
+				return n, err
+			}
+			return n, s.Store.DeleteState(ctx, id)
 		}
 		keys := make([]string, len(held))
 		for i, h := range held {
@@ -177,44 +187,48 @@ func (s *Sweeper) dropHeld(ctx context.Context, id string) (int, error) {
 	}
 }
 
-func (s *Sweeper) sweepStored(ctx context.Context, r *Report) error {
+func (s *Sweeper) sweepStored(ctx context.Context, r *Report, skip skipFunc) {
 	now := s.now()
 	ids, err := s.Store.DueEvents(ctx, now, 100)
 	if err != nil {
-		return err
+		skip(err, "list due stored events")
+		return
 	}
 	for _, id := range ids {
 		m, status, found, err := s.Store.GetEvent(ctx, id)
 		if err != nil {
-			return err
+			skip(err, "read due stored event", "eventId", id)
+			continue
 		}
 		if !found || status != event.StatusPending {
 			continue
 		}
 		if err := s.Store.RescheduleEvent(ctx, id, now.Add(event.StoredGrace)); err != nil {
-			return err
+			skip(err, "reschedule stored event", "eventId", id)
+			continue
 		}
-		ref := event.Message{Version: 1, EventID: m.EventID, DestinationID: m.DestinationID, TenantID: m.TenantID, ReceivedAt: m.ReceivedAt, Attempts: m.Attempts, Stored: true}
-		if err := s.Queue.Send(ctx, ref); err != nil {
-			return err
+		if err := s.Queue.Send(ctx, m.Reference()); err != nil {
+			skip(err, "re-drive stored event", "eventId", id)
+			continue
 		}
 		r.StoredRedriven++
 	}
-	return nil
 }
 
 // sweepDLQ moves at most 100 dead-lettered messages per sweep back to the
-// delivery queue.
-func (s *Sweeper) sweepDLQ(ctx context.Context, r *Report) error {
+// delivery queue. A message whose event cannot be settled now stays in the
+// DLQ for the next sweep.
+func (s *Sweeper) sweepDLQ(ctx context.Context, r *Report, skip skipFunc) {
 	for range 10 {
 		out, err := s.DLQ.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(s.DLQURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60,
 		})
 		if err != nil {
-			return fmt.Errorf("receive from DLQ: %w", err)
+			skip(fmt.Errorf("receive from DLQ: %w", err), "receive from DLQ")
+			return
 		}
 		if len(out.Messages) == 0 {
-			return nil
+			return
 		}
 		var done []types.DeleteMessageBatchRequestEntry
 		for i, msg := range out.Messages {
@@ -222,34 +236,48 @@ func (s *Sweeper) sweepDLQ(ctx context.Context, r *Report) error {
 			if err != nil {
 				continue // unreadable: stays for an operator; the DLQ alarm fires
 			}
-			if m.Redrives++; m.Redrives > MaxRedrives && !m.Drain {
-				full := m
-				if m.Stored {
-					if stored, _, found, err := s.Store.GetEvent(ctx, m.EventID); err == nil && found {
-						// The stored copy has the body; the message has the
-						// counts, as the worker's loadBodies keeps them.
-						full = stored
-						full.Attempts, full.Redrives = m.Attempts, m.Redrives
-					}
-				}
-				full.Stored = false
-				if err := s.Store.PutEvent(ctx, full, event.StatusFailed, s.now()); err != nil {
-					return err
-				}
-				r.DLQFailed++
-			} else {
-				if err := s.Queue.Send(ctx, m); err != nil {
-					return err
-				}
-				r.DLQRedriven++
+			if err := s.settleDead(ctx, m, r); err != nil {
+				skip(err, "re-drive dead-lettered message", "eventId", m.EventID, "destinationId", m.DestinationID)
+				continue
 			}
 			done = append(done, types.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: msg.ReceiptHandle})
 		}
 		if len(done) > 0 {
 			if _, err := s.DLQ.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(s.DLQURL), Entries: done}); err != nil {
-				return fmt.Errorf("delete from DLQ: %w", err)
+				skip(fmt.Errorf("delete from DLQ: %w", err), "delete from DLQ")
+				return
 			}
 		}
 	}
+}
+
+// settleDead sends a dead-lettered message back to the delivery queue, or,
+// after MaxRedrives, stores its event as Failed. A stored event is marked
+// Failed where it is, keeping its body; one that is gone was settled
+// already and needs nothing.
+func (s *Sweeper) settleDead(ctx context.Context, m event.Message, r *Report) error {
+	m.Redrives++
+	if m.Redrives <= MaxRedrives || m.Control() {
+		if err := s.Queue.Send(ctx, m); err != nil {
+			return err
+		}
+		r.DLQRedriven++
+		return nil
+	}
+	if !m.Stored {
+		if err := s.Store.PutEvent(ctx, m, event.StatusFailed, s.now()); err != nil {
+			return err
+		}
+		r.DLQFailed++
+		return nil
+	}
+	err := s.Store.FailStoredEvent(ctx, m.EventID, m.Attempts)
+	switch {
+	case apperror.CodeOf(err) == apperror.NotFound:
+		return nil // delivered or expired: nothing to keep
+	case err != nil:
+		return err
+	}
+	r.DLQFailed++
 	return nil
 }

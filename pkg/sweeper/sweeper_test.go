@@ -98,6 +98,10 @@ func (e *env) newDestination(t *testing.T, status destination.Status) destinatio
 	if err := e.store.CreateDestination(context.Background(), d); err != nil {
 		t.Fatalf("CreateDestination: %v", err)
 	}
+	// A worker's first read creates the delivery state.
+	if _, _, found, err := e.store.LoadTarget(context.Background(), d.ID); err != nil || !found {
+		t.Fatalf("LoadTarget: %v, %v", found, err)
+	}
 	return d
 }
 
@@ -109,12 +113,17 @@ func msg(destinationID string, n int) event.Message {
 	}
 }
 
-// hold parks the events (flagging the destination with the first).
+// hold parks the events as a worker does, then flags their destinations.
 func (e *env) hold(t *testing.T, msgs ...event.Message) {
 	t.Helper()
-	for i, m := range msgs {
-		if err := e.store.Hold(context.Background(), m, i == 0); err != nil {
+	for _, m := range msgs {
+		if _, err := e.store.Hold(context.Background(), m, time.UnixMilli(m.ReceivedAt)); err != nil {
 			t.Fatalf("Hold: %v", err)
+		}
+	}
+	for _, m := range msgs {
+		if err := e.store.FlagHeld(context.Background(), m.DestinationID); err != nil {
+			t.Fatalf("FlagHeld: %v", err)
 		}
 	}
 }
@@ -203,6 +212,13 @@ func TestSweepDropsHeldEventsOfDeletedDestination(t *testing.T) {
 	if e.flagged(t, d.ID) {
 		t.Errorf("the deleted destination is still flagged")
 	}
+	// Defect 9: the state item of the deleted destination goes too.
+	if st, err := e.store.LoadState(ctx, d.ID); err != nil || st.LeaseVersion != 0 || len(st.Leases) != 0 {
+		t.Errorf("state after the sweep: got %+v, %v", st, err)
+	}
+	if ok, err := e.store.ClaimProbe(ctx, d.ID, base, base.Add(time.Minute)); ok || err != nil {
+		t.Errorf("ClaimProbe on the deleted destination's state: got %v, %v; want false (no item)", ok, err)
+	}
 	e.receive(t, e.queueURL, 0)
 	if got := e.sweep(t); got != (sweeper.Report{}) {
 		t.Errorf("second sweep: got %+v, want nothing to do", got)
@@ -232,7 +248,7 @@ func TestSweepRequestsDrainForActiveDestination(t *testing.T) {
 	}
 }
 
-func TestSweepReleasesOldestHeldEventOfSuspendedDestination(t *testing.T) {
+func TestSweepRequestsProbeOfSuspendedDestination(t *testing.T) {
 	t.Parallel()
 	openUntil := base.Add(time.Minute)
 	for _, tc := range []struct {
@@ -240,7 +256,7 @@ func TestSweepReleasesOldestHeldEventOfSuspendedDestination(t *testing.T) {
 		status      destination.Status
 		now         time.Time
 		probeUntil  time.Time // zero: no probe claimed
-		wantRelease bool
+		wantProbe bool
 	}{
 		{"cooldown passed", destination.Suspended, openUntil.Add(time.Second), time.Time{}, true},
 		{"cooldown ends now", destination.Suspended, openUntil, time.Time{}, true},
@@ -277,25 +293,24 @@ func TestSweepReleasesOldestHeldEventOfSuspendedDestination(t *testing.T) {
 			e.now = tc.now
 
 			want := sweeper.Report{}
-			if tc.wantRelease {
-				want.ProbesReleased = 1
+			if tc.wantProbe {
+				want.ProbesRequested = 1
 			}
 			if got := e.sweep(t); got != want {
 				t.Errorf("report: got %+v, want %+v", got, want)
 			}
-			if !tc.wantRelease {
+			// The sweeper only asks; the worker that claims the probe takes
+			// the oldest held event (and deletes only that hold).
+			if left, want := e.held(t, d.ID), []event.Message{oldest, middle, newer}; !reflect.DeepEqual(left, want) {
+				t.Errorf("held events: got %v, want all three, oldest first", left)
+			}
+			if !tc.wantProbe {
 				e.receive(t, e.queueURL, 0)
-				if left := e.held(t, d.ID); len(left) != 3 {
-					t.Errorf("held events: got %d, want all 3", len(left))
-				}
 				return
 			}
 			got := e.receive(t, e.queueURL, 1)
-			if !reflect.DeepEqual(got[0], oldest) {
-				t.Errorf("released: got %+v, want the oldest held event %+v", got[0], oldest)
-			}
-			if left, want := e.held(t, d.ID), []event.Message{middle, newer}; !reflect.DeepEqual(left, want) {
-				t.Errorf("held events left: got %v, want the two newer ones", left)
+			if want := event.ProbeRequest(d.ID, tc.now); !reflect.DeepEqual(got[0], want) {
+				t.Errorf("queued: got %+v, want the probe request %+v", got[0], want)
 			}
 		})
 	}
@@ -369,8 +384,7 @@ func TestSweepRedrivesDLQ(t *testing.T) {
 	if err := e.store.PutEvent(ctx, storedFull, store.EventPending, base.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	storedRef := storedFull
-	storedRef.Body, storedRef.Headers, storedRef.ContentType, storedRef.Stored = nil, nil, "", true
+	storedRef := storedFull.Reference()
 	storedRef.Redrives, storedRef.Attempts = sweeper.MaxRedrives, 3
 	drain := event.Message{Version: 1, DestinationID: "dest-1", Drain: true, Redrives: sweeper.MaxRedrives + 5}
 
@@ -410,9 +424,9 @@ func TestSweepRedrivesDLQ(t *testing.T) {
 		want event.Message
 	}{
 		{"inline", func() event.Message { m := poison; m.Redrives++; return m }()},
-		{"stored reference", func() event.Message {
+		{"stored reference: marked Failed where it is, body kept", func() event.Message {
 			m := storedFull
-			m.Redrives, m.Attempts = sweeper.MaxRedrives+1, storedRef.Attempts
+			m.Attempts = storedRef.Attempts
 			return m
 		}()},
 	} {
@@ -437,15 +451,21 @@ func TestSweepRedrivesDLQ(t *testing.T) {
 	// the one message in flight (received, not deleted), and nothing else is
 	// waiting. (The emulator's ApproximateNumberOfMessages counts in-flight
 	// messages too, so it is not used.)
-	attrs, err := e.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+	if got := e.dlqInFlight(t); got != "1" {
+		t.Errorf("DLQ messages in flight: got %s, want 1 (the unreadable one)", got)
+	}
+	e.receive(t, e.dlqURL, 0)
+}
+
+// dlqInFlight is how many DLQ messages were received and not deleted.
+func (e *env) dlqInFlight(t *testing.T) string {
+	t.Helper()
+	attrs, err := e.sqs.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
 		QueueUrl:       aws.String(e.dlqURL),
 		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := attrs.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)]; got != "1" {
-		t.Errorf("DLQ messages in flight: got %s, want 1 (the unreadable one)", got)
-	}
-	e.receive(t, e.dlqURL, 0)
+	return attrs.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)]
 }

@@ -275,8 +275,8 @@ func diagnose(t *testing.T, stack *localstack.Stack, destID string, missing []st
 	ctx := context.Background()
 	st := stack.Env.Store()
 	d, state, found, err := st.LoadTarget(ctx, destID)
-	t.Logf("destination found=%v status=%s failures=%d openUntil=%v probeUntil=%v leases=%d held-flag=%v err=%v",
-		found, d.Status, state.Failures, state.OpenUntil, state.ProbeUntil, len(state.Leases), state.HasHeld, err)
+	t.Logf("destination found=%v status=%s failures=%d openUntil=%v probeUntil=%v leases=%d err=%v",
+		found, d.Status, state.Failures, state.OpenUntil, state.ProbeUntil, len(state.Leases), err)
 	held, err := st.ListHeld(ctx, destID, 1000)
 	heldIDs := map[string]bool{}
 	for _, h := range held {

@@ -1,0 +1,147 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hooksentry/hooksentry/pkg/apperror"
+	"github.com/hooksentry/hooksentry/pkg/destination"
+	"github.com/hooksentry/hooksentry/pkg/event"
+)
+
+// holdAll parks events of a destination that is not Active and returns
+// those it could not park. Every hold gets a key of its own; the
+// destination is flagged once, after the last hold, so a drainer (which
+// clears the flag before its final read) either sees every hold or finds
+// the flag set again. Failed probes are held behind the others: the next
+// probe is another event.
+func (w *Worker) holdAll(ctx context.Context, d destination.Destination, items []*item) []*item {
+	if len(items) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(items, func(a, b *item) int {
+		switch {
+		case a.last == b.last:
+			return 0
+		case b.last:
+			return -1
+		}
+		return 1
+	})
+	now := w.now()
+	var unsettled, held []*item
+	var keys []string
+	for i, it := range items {
+		// One nanosecond apart: holds list in the order they are made.
+		key, err := w.Store.Hold(ctx, it.full, now.Add(time.Duration(i)))
+		if err != nil {
+			w.log().ErrorContext(ctx, "hold event", "eventId", it.msg.EventID, "destinationId", d.ID, "error", err)
+			unsettled = append(unsettled, it)
+			continue
+		}
+		held, keys = append(held, it), append(keys, key)
+	}
+	if len(held) == 0 {
+		return unsettled
+	}
+	err := w.Store.FlagHeld(ctx, d.ID)
+	switch {
+	case apperror.CodeOf(err) == apperror.NotFound:
+		// Deleted while we held: its events go with it.
+		if err := w.Store.DeleteHeld(ctx, d.ID, keys); err != nil {
+			w.log().ErrorContext(ctx, "drop holds of deleted destination", "destinationId", d.ID, "error", err)
+		}
+	case err != nil:
+		// Unflagged holds might never be re-driven: take them back and let
+		// SQS deliver the messages again.
+		w.log().ErrorContext(ctx, "flag held events", "destinationId", d.ID, "error", err)
+		if err := w.Store.DeleteHeld(ctx, d.ID, keys); err != nil {
+			w.log().ErrorContext(ctx, "take back unflagged holds", "destinationId", d.ID, "error", err)
+		}
+		return append(unsettled, held...)
+	}
+	for _, it := range held {
+		err := w.releaseHold(ctx, d.ID, it)
+		if err == nil && it.msg.Stored {
+			err = w.Store.DeleteEvent(ctx, it.msg.EventID)
+		}
+		if err != nil {
+			w.log().ErrorContext(ctx, "settle held event", "eventId", it.msg.EventID, "destinationId", d.ID, "error", err)
+			unsettled = append(unsettled, it)
+		}
+	}
+	return unsettled
+}
+
+// releaseHold deletes the hold an item was taken from, once its outcome is
+// durable elsewhere. Only the reader of a hold deletes it.
+func (w *Worker) releaseHold(ctx context.Context, destinationID string, it *item) error {
+	if it.heldKey == "" {
+		return nil
+	}
+	if err := w.Store.DeleteHeld(ctx, destinationID, []string{it.heldKey}); err != nil {
+		return fmt.Errorf("release hold of event %s: %w", it.msg.EventID, err)
+	}
+	it.heldKey = ""
+	return nil
+}
+
+// drainPage is how many held events one drain message re-drives.
+const drainPage = 100
+
+// drain re-drives up to a page of held events of an Active destination and
+// asks for another round until none are left. It deletes exactly the holds
+// it read and re-drove: an event held again meanwhile has a new key.
+func (w *Worker) drain(ctx context.Context, destinationID string) error {
+	d, _, found, err := w.Store.LoadTarget(ctx, destinationID)
+	if err != nil {
+		return err
+	}
+	if found && d.Status != destination.Active {
+		return nil // a later activation or probe drains
+	}
+	held, err := w.Store.ListHeld(ctx, destinationID, drainPage)
+	if err != nil {
+		return err
+	}
+	if len(held) == 0 {
+		if err := w.Store.ClearHeldFlag(ctx, destinationID); err != nil {
+			return err
+		}
+		// An event parked while the flag was being cleared must not strand.
+		if again, err := w.Store.ListHeld(ctx, destinationID, 1); err != nil || len(again) == 0 {
+			return err
+		}
+		return w.Queue.Send(ctx, event.DrainRequest(destinationID))
+	}
+	notSent := map[int]bool{}
+	if found {
+		msgs := make([]event.Message, len(held))
+		for i, h := range held {
+			msgs[i] = h.Message
+			msgs[i].NotBefore = 0
+		}
+		failed, err := w.Queue.EnqueueBatch(ctx, msgs)
+		if err != nil {
+			w.log().ErrorContext(ctx, "re-drive held events", "destinationId", destinationID, "failed", len(failed), "error", err)
+		}
+		for _, i := range failed {
+			notSent[i] = true
+		}
+		if len(failed) == len(held) {
+			return fmt.Errorf("re-drive held events of %s: %w", destinationID, err)
+		}
+	}
+	var done []string // sent, or dropped with their deleted destination
+	for i, h := range held {
+		if !notSent[i] {
+			done = append(done, h.SortKey)
+		}
+	}
+	if err := w.Store.DeleteHeld(ctx, destinationID, done); err != nil {
+		return err
+	}
+	return w.Queue.Send(ctx, event.DrainRequest(destinationID))
+}

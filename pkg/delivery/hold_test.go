@@ -1,0 +1,72 @@
+package delivery_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/hooksentry/hooksentry/pkg/delivery"
+	"github.com/hooksentry/hooksentry/pkg/destination"
+	"github.com/hooksentry/hooksentry/pkg/event"
+)
+
+// TestDrainKeepsAnEventHeldAgainMeanwhile: defect 1. While a drain
+// re-drives a page, another worker picks a re-driven event up and holds it
+// again; the drain's delete must not take the new hold with it.
+func TestDrainKeepsAnEventHeldAgainMeanwhile(t *testing.T) {
+	f := newWorkerFixture(t)
+	d := f.addDestination(destination.Active, 5, delivery.State{})
+	m := f.events(d, 1)[0]
+	if _, err := f.store.Hold(context.Background(), m, f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	f.queue.onEnqueue = func(msgs []event.Message) {
+		for _, m := range msgs {
+			if _, err := f.store.Hold(context.Background(), m, f.clock.Now()); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if failed := f.handle(t, batch(t, event.DrainRequest(d.ID))); len(failed) != 0 {
+		t.Errorf("drain: batch item failures %v", failed)
+	}
+	if got := heldIDsOf(f.store.Held(d.ID)); len(got) != 1 || got[0] != m.EventID {
+		t.Errorf("held after the drain: got %v, want the second hold of %s", got, m.EventID)
+	}
+}
+
+// TestEveryHoldOfABatchIsFlagged: defect 3. A drain that clears the flag
+// between two holds of one batch must not leave the later holds unflagged.
+func TestEveryHoldOfABatchIsFlagged(t *testing.T) {
+	f := newWorkerFixture(t)
+	d := f.addDestination(destination.Inactive, 5, delivery.State{})
+	holds := 0
+	f.store.OnHold = func(event.Message) {
+		if holds++; holds == 1 {
+			// a drain finishing between the batch's first and second hold
+			if err := f.store.ClearHeldFlag(context.Background(), d.ID); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if failed := f.handle(t, batch(t, f.events(d, 3)...)); len(failed) != 0 {
+		t.Errorf("batch item failures: %v", failed)
+	}
+	if got := len(f.store.Held(d.ID)); got != 3 {
+		t.Errorf("held: got %d, want 3", got)
+	}
+	f.checkFlagged(t, d)
+}
+
+// TestHoldForADeletedDestinationIsDropped: a destination deleted while its
+// events were being held loses them (CONTRACT §2) and keeps no state.
+func TestHoldForADeletedDestinationIsDropped(t *testing.T) {
+	f := newWorkerFixture(t)
+	d := f.addDestination(destination.Inactive, 5, delivery.State{})
+	f.store.OnHold = func(event.Message) { f.store.DeleteDestination(d.ID) }
+	if failed := f.handle(t, batch(t, f.events(d, 2)...)); len(failed) != 0 {
+		t.Errorf("batch item failures: %v", failed)
+	}
+	if got := len(f.store.Held(d.ID)); got != 0 {
+		t.Errorf("held: got %d, want 0 (dropped with the destination)", got)
+	}
+}

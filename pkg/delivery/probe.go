@@ -1,0 +1,161 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hooksentry/hooksentry/pkg/destination"
+	"github.com/hooksentry/hooksentry/pkg/event"
+)
+
+// A Suspended destination is probed with one event once its cooldown has
+// passed (State.ProbeDue): with an event that arrives then, or, when none
+// does, with its oldest held event, on the probe request sent for the end
+// of the cooldown when the breaker opened or a probe failed. A probe that
+// fails counts as an attempt of its event and is held behind the others,
+// so one event the destination always refuses never blocks the rest, and
+// ends Failed once its attempts are spent.
+
+// suspend opens the breaker and asks for a probe at the end of the cooldown.
+func (w *Worker) suspend(ctx context.Context, destinationID string, failures int) {
+	cooldown := w.Config.FirstCooldown()
+	openUntil := w.now().Add(cooldown)
+	ok, err := w.Store.Suspend(ctx, destinationID, openUntil, cooldown)
+	switch {
+	case err != nil:
+		w.log().ErrorContext(ctx, "suspend destination", "destinationId", destinationID, "error", err)
+	case ok:
+		w.log().WarnContext(ctx, "destination suspended by circuit breaker", "destinationId", destinationID, "consecutiveFailures", failures)
+		w.requestProbe(ctx, destinationID, openUntil)
+	}
+}
+
+// requestProbe sends the probe request for at. If it cannot be sent, the
+// sweeper's pass asks for the probe instead.
+func (w *Worker) requestProbe(ctx context.Context, destinationID string, at time.Time) {
+	if err := w.Queue.Send(ctx, event.ProbeRequest(destinationID, at)); err != nil {
+		w.log().ErrorContext(ctx, "request probe", "destinationId", destinationID, "error", err)
+	}
+}
+
+// probeClaim is how long a probe claim keeps other probers out: one attempt.
+func (w *Worker) probeClaim(now time.Time) time.Time {
+	return now.Add(w.Sender.Timeout + 5*time.Second)
+}
+
+// probeArriving probes with the first of a batch of arriving events, if
+// this worker wins the claim; otherwise the events are held.
+func (w *Worker) probeArriving(ctx context.Context, d destination.Destination, st State, items []*item) (map[*item]disposition, map[*item]Result, error) {
+	now := w.now()
+	claimed, err := w.Store.ClaimProbe(ctx, d.ID, now, w.probeClaim(now))
+	if err != nil {
+		return nil, nil, err
+	}
+	if !claimed {
+		out := make(map[*item]disposition, len(items))
+		for _, it := range items {
+			out[it] = hold
+		}
+		return out, nil, nil
+	}
+	out, results := w.probe(ctx, d, st, items)
+	return out, results, nil
+}
+
+// probeHeld answers a probe request: it probes a Suspended destination
+// whose cooldown has passed with its oldest held event.
+func (w *Worker) probeHeld(ctx context.Context, destinationID string) error {
+	d, st, found, err := w.Store.LoadTarget(ctx, destinationID)
+	if err != nil {
+		return err
+	}
+	now := w.now()
+	if !found || d.Status != destination.Suspended || !st.ProbeDue(now) {
+		return nil // deleted, re-activated, or a later probe is planned
+	}
+	claimed, err := w.Store.ClaimProbe(ctx, d.ID, now, w.probeClaim(now))
+	if err != nil || !claimed {
+		return err
+	}
+	held, err := w.Store.ListHeld(ctx, d.ID, 1)
+	if err != nil || len(held) == 0 {
+		// Nothing held: the next event to arrive probes.
+		return err
+	}
+	it := &item{msg: held[0].Message, full: held[0].Message, heldKey: held[0].SortKey}
+	out, results := w.probe(ctx, d, st, []*item{it})
+	if len(w.settle(ctx, d, out, results)) > 0 {
+		return errors.New("probe event not settled")
+	}
+	return nil
+}
+
+// probe tries the first event against a Suspended destination whose probe
+// claim this worker holds. Success reactivates the destination and drains
+// its held events; failure lengthens the cooldown and asks for the next
+// probe. The other events are held.
+func (w *Worker) probe(ctx context.Context, d destination.Destination, st State, items []*item) (map[*item]disposition, map[*item]Result) {
+	out := make(map[*item]disposition, len(items))
+	for _, it := range items {
+		out[it] = hold
+	}
+	if len(items) == 0 {
+		return out, nil
+	}
+	now := w.now()
+	creds, err := w.credentials(ctx, d)
+	if err != nil {
+		w.log().ErrorContext(ctx, "open credentials", "destinationId", d.ID, "error", err)
+		w.requestProbe(ctx, d.ID, w.probeClaim(now)) // once the claim has passed
+		return out, nil
+	}
+	leaseID := uuid.NewString()
+	slots, _, err := w.acquire(ctx, d, st, 1, leaseID)
+	if err != nil || slots == 0 {
+		w.requestProbe(ctx, d.ID, w.probeClaim(now))
+		return out, nil
+	}
+	first := items[0]
+	res := w.Sender.Attempt(ctx, d, creds, first.full)
+	w.afterAbandoned(ctx, res)
+	trailing := 1
+	if res.OK() {
+		trailing = 0
+	}
+	if _, err := w.Store.ReleaseLease(ctx, d.ID, leaseID, Outcome{Succeeded: res.OK(), TrailingFailures: trailing}); err != nil {
+		w.log().ErrorContext(ctx, "release probe lease", "destinationId", d.ID, "error", err)
+	}
+	results := map[*item]Result{first: res}
+	now = w.now()
+	if !res.OK() {
+		cooldown := w.Config.NextCooldown(st)
+		if err := w.Store.ProbeFailed(ctx, d.ID, now.Add(cooldown), cooldown); err != nil {
+			w.log().ErrorContext(ctx, "record failed probe", "destinationId", d.ID, "error", err)
+		}
+		w.requestProbe(ctx, d.ID, now.Add(cooldown))
+		first.msg.Attempts++
+		first.full.Attempts = first.msg.Attempts
+		if w.Config.Spent(first.msg.Attempts) {
+			out[first] = failed
+		} else {
+			first.last = true
+		}
+		w.log().InfoContext(ctx, "probe failed; breaker stays open", "destinationId", d.ID, "eventId", first.msg.EventID, "status", res.Status, "cooldown", cooldown.String())
+		return out, results
+	}
+	if _, err := w.Store.Reactivate(ctx, d.ID); err != nil {
+		w.log().ErrorContext(ctx, "reactivate destination", "destinationId", d.ID, "error", err)
+	}
+	w.log().InfoContext(ctx, "destination recovered; circuit breaker closed", "destinationId", d.ID)
+	out[first] = delivered
+	for _, it := range items[1:] {
+		out[it] = requeue
+	}
+	if err := w.Queue.Send(ctx, event.DrainRequest(d.ID)); err != nil {
+		w.log().ErrorContext(ctx, "request drain", "destinationId", d.ID, "error", err)
+	}
+	return out, results
+}

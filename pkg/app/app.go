@@ -132,15 +132,16 @@ func (e *Env) Worker(sealer destination.Sealer, q delivery.Queue) (*delivery.Wor
 		Backoff: delivery.Backoff{Base: c.RetryBaseDelay, Max: c.RetryMaxDelay},
 		Config: delivery.Config{
 			MaxAttempts: c.MaxAttempts, FailureThreshold: c.BreakerFailureThreshold,
-			Cooldown: c.BreakerCooldown, MaxCooldown: max(time.Hour, c.BreakerCooldown), MaxSlotWait: 20 * time.Second,
+			Cooldown: c.BreakerCooldown, MaxCooldown: c.MaxCooldown, MaxSlotWait: c.MaxSlotWait,
 		},
 		Log: e.Log,
 	}, nil
 }
 
-// FunctionTimeout is the deliver function's timeout in template.yaml; the
-// local event source mapping gives each invocation the same.
-func (e *Env) FunctionTimeout() time.Duration { return 60 * time.Second }
+// FunctionTimeout is the deliver function's timeout (template.yaml, and
+// config.DeliverFunctionTimeout); the local event source mapping gives each
+// invocation the same.
+func (e *Env) FunctionTimeout() time.Duration { return config.DeliverFunctionTimeout }
 
 // Start is every function's main: it loads the environment, builds the
 // handler, and hands it to the Lambda runtime. A configuration error stops

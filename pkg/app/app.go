@@ -94,7 +94,7 @@ type ManagementDeps struct {
 
 // ManagementFunction returns the Lambda handler of one management route.
 func (e *Env) ManagementFunction(name string, deps ManagementDeps) lambdahttp.Handler {
-	svc := &destination.Service{Store: e.Store(), Sealer: deps.Sealer, Policy: e.URLPolicy()}
+	svc := &destination.Service{Store: e.Store(), Sealer: deps.Sealer, Policy: e.URLPolicy(), Log: e.Log}
 	if deps.Drainer != nil {
 		// Events held while the destination was Inactive or Suspended go
 		// back on the queue through a drain message.

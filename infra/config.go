@@ -3,10 +3,13 @@ package main
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+
+	"github.com/hooksentry/hooksentry/pkg/config"
 )
 
 // EnvConfig holds everything that differs between the deployment environments.
@@ -89,10 +92,35 @@ func (c EnvConfig) Validate() error {
 	if c.LogRetention == "" || c.LogRetentionDays <= 0 {
 		problems = append(problems, "LogRetention is not set")
 	}
+	// The delivery settings go through the functions' own validation
+	// (pkg/config), so an environment that the deliver function would refuse
+	// at start-up, such as a delivery timeout that does not fit in its
+	// timeout, is refused here, before it is deployed.
+	if _, err := config.Load(c.functionSettings().get); err != nil {
+		problems = append(problems, strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("environment %q: %s", c.Name, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// settings are environment variables of the functions, by name.
+type settings map[string]string
+
+func (s settings) get(name string) string { return s[name] }
+
+// functionSettings are the HOOKSENTRY_* values the stack sets from c.
+func (c EnvConfig) functionSettings() settings {
+	return settings{
+		envTenantClaim:             c.TenantClaim,
+		envDeliveryTimeout:         c.DeliveryTimeout,
+		envRetryBaseDelay:          c.RetryBaseDelay,
+		envRetryMaxDelay:           c.RetryMaxDelay,
+		envMaxAttempts:             strconv.Itoa(c.MaxAttempts),
+		envBreakerFailureThreshold: strconv.Itoa(c.BreakerFailureThreshold),
+		envBreakerCooldown:         c.BreakerCooldown,
+	}
 }
 
 // Delivery defaults from the contract (section 4), shared by every environment.

@@ -1,5 +1,11 @@
 package main
 
+import (
+	"time"
+
+	"github.com/hooksentry/hooksentry/pkg/config"
+)
+
 // The Lambda functions of HookSentry, their triggers, environment variable names and
 // IAM permissions, in one table. The stack (stack.go) is built from it; template.yaml
 // (SAM) declares the same thing by hand and parity_test.go compares the two.
@@ -65,8 +71,11 @@ type functionSpec struct {
 }
 
 const (
-	httpTimeoutSeconds    = 10
-	deliverTimeoutSeconds = 60
+	httpTimeoutSeconds = 10
+	// The deliver function's timeout is the one the functions' settings are
+	// validated against (config.DeliverFunctionTimeout); template.yaml
+	// repeats it, and parity_test.go compares the two.
+	deliverTimeoutSeconds = int(config.DeliverFunctionTimeout / time.Second)
 	sweeperTimeoutSeconds = 60
 	// The delivery queue's visibility timeout is six times the consumer's
 	// timeout, as AWS recommends for SQS event sources.

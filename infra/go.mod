@@ -6,6 +6,7 @@ require (
 	github.com/aws/aws-cdk-go/awscdk/v2 v2.276.0
 	github.com/aws/constructs-go/constructs/v10 v10.8.1
 	github.com/aws/jsii-runtime-go v1.142.0
+	github.com/hooksentry/hooksentry v0.0.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 
@@ -27,3 +28,7 @@ require (
 	golang.org/x/tools/cmd/godoc v0.1.0-deprecated // indirect
 	golang.org/x/tools/godoc v0.1.0-deprecated // indirect
 )
+
+// The CDK app validates each environment's settings with the functions' own
+// pkg/config (stdlib only), from this checkout.
+replace github.com/hooksentry/hooksentry => ../

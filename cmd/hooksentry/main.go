@@ -29,6 +29,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hooksentry/hooksentry/pkg/app"
+	"github.com/hooksentry/hooksentry/pkg/config"
 	"github.com/hooksentry/hooksentry/pkg/emulator"
 	"github.com/hooksentry/hooksentry/pkg/jwtauth"
 	"github.com/hooksentry/hooksentry/pkg/localstack"
@@ -121,6 +122,13 @@ func runStack(stdout, stderr io.Writer) error {
 			return fmt.Errorf("HOOKSENTRY_LOCAL_SWEEP_INTERVAL: %q is not a duration of at least 100ms", v)
 		}
 		sweep = d
+	}
+	// The function settings are checked again, with the emulators'
+	// endpoints, once the stack is up; an impossible combination (such as
+	// a delivery timeout that does not fit in the function's) stops here
+	// first, before anything is started.
+	if _, err := config.Load(os.Getenv); err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -96,7 +96,7 @@ type ManagementDeps struct {
 
 // ManagementFunction returns the Lambda handler of one management route.
 func (e *Env) ManagementFunction(name string, deps ManagementDeps) lambdahttp.Handler {
-	svc := &destination.Service{Store: e.Store(), Sealer: deps.Sealer, Policy: e.URLPolicy()}
+	svc := &destination.Service{Store: e.Store(), Sealer: deps.Sealer, Policy: e.URLPolicy(), Log: e.Log}
 	if deps.Drainer != nil {
 		// Events held while the destination was Inactive or Suspended go
 		// back on the queue through a drain message.
@@ -134,15 +134,16 @@ func (e *Env) Worker(sealer destination.Sealer, q delivery.Queue) (*delivery.Wor
 		Backoff: delivery.Backoff{Base: c.RetryBaseDelay, Max: c.RetryMaxDelay},
 		Config: delivery.Config{
 			MaxAttempts: c.MaxAttempts, FailureThreshold: c.BreakerFailureThreshold,
-			Cooldown: c.BreakerCooldown, MaxCooldown: max(time.Hour, c.BreakerCooldown), MaxSlotWait: 20 * time.Second,
+			Cooldown: c.BreakerCooldown, MaxCooldown: c.MaxCooldown, MaxSlotWait: c.MaxSlotWait,
 		},
 		Log: e.Log,
 	}, nil
 }
 
-// FunctionTimeout is the deliver function's timeout in template.yaml; the
-// local event source mapping gives each invocation the same.
-func (e *Env) FunctionTimeout() time.Duration { return 60 * time.Second }
+// FunctionTimeout is the deliver function's timeout (template.yaml, and
+// config.DeliverFunctionTimeout); the local event source mapping gives each
+// invocation the same.
+func (e *Env) FunctionTimeout() time.Duration { return config.DeliverFunctionTimeout }
 
 // Start is every function's main: it loads the environment, builds the
 // handler, and hands it to the Lambda runtime. A configuration error stops

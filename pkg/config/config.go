@@ -31,7 +31,26 @@ type Config struct {
 	BreakerFailureThreshold int           // HOOKSENTRY_BREAKER_FAILURE_THRESHOLD
 	BreakerCooldown         time.Duration // HOOKSENTRY_BREAKER_COOLDOWN
 	EventRetention          time.Duration // HOOKSENTRY_EVENT_RETENTION
+	MaxCooldown             time.Duration // HOOKSENTRY_BREAKER_MAX_COOLDOWN
+	MaxSlotWait             time.Duration // HOOKSENTRY_MAX_SLOT_WAIT
 }
+
+// DeliverFunctionTimeout is the deliver function's Lambda timeout: the one
+// definition behind template.yaml's DeliverFunction Timeout (a test checks
+// it), the CDK app (infra/functions.go) and the local event source mapping.
+const DeliverFunctionTimeout = 60 * time.Second
+
+// DeliveryMargin is what one invocation of the deliver function needs
+// besides the attempts themselves, and so the least time the function's
+// timeout must leave beyond HOOKSENTRY_DELIVERY_TIMEOUT (and beyond
+// HOOKSENTRY_MAX_SLOT_WAIT plus the delivery timeout). pkg/delivery's worker
+// starts an attempt only if it ends 500 ms before the invocation deadline,
+// stops waiting for a slot the delivery timeout plus 2 s before it, and
+// leases one second per round besides the timeout plus 2 s; the rest covers
+// loading the batch and settling it (DynamoDB and SQS writes) after the
+// last attempt. A delivery timeout without this margin never leaves room for
+// an attempt: every event went back on the queue with 0 attempts.
+const DeliveryMargin = 5 * time.Second
 
 // Defaults are the documented defaults of CONTRACT §4.
 func Defaults() Config {
@@ -45,11 +64,15 @@ func Defaults() Config {
 		BreakerFailureThreshold: 10,
 		BreakerCooldown:         60 * time.Second,
 		EventRetention:          168 * time.Hour,
+		MaxCooldown:             time.Hour,
+		MaxSlotWait:             20 * time.Second,
 	}
 }
 
 // Load reads the settings through getenv (os.Getenv in production, a map in
-// tests). Unset or empty variables keep their defaults.
+// tests) and validates them together (Validate). Unset or empty variables
+// keep their defaults; without HOOKSENTRY_BREAKER_MAX_COOLDOWN the cap is the
+// larger of its default and HOOKSENTRY_BREAKER_COOLDOWN.
 func Load(getenv func(string) string) (Config, error) {
 	c := Defaults()
 	var errs []error
@@ -109,12 +132,65 @@ func Load(getenv func(string) string) (Config, error) {
 	num("HOOKSENTRY_BREAKER_FAILURE_THRESHOLD", &c.BreakerFailureThreshold, 1, 100000)
 	dur("HOOKSENTRY_BREAKER_COOLDOWN", &c.BreakerCooldown, 0)
 	dur("HOOKSENTRY_EVENT_RETENTION", &c.EventRetention, time.Hour)
+	if strings.TrimSpace(getenv("HOOKSENTRY_BREAKER_MAX_COOLDOWN")) == "" {
+		c.MaxCooldown = max(c.MaxCooldown, c.BreakerCooldown)
+	}
+	dur("HOOKSENTRY_BREAKER_MAX_COOLDOWN", &c.MaxCooldown, 0)
+	dur("HOOKSENTRY_MAX_SLOT_WAIT", &c.MaxSlotWait, 0)
 
-	if c.RetryMaxDelay < c.RetryBaseDelay {
-		errs = append(errs, fmt.Errorf("HOOKSENTRY_RETRY_MAX_DELAY: %s is shorter than HOOKSENTRY_RETRY_BASE_DELAY %s", c.RetryMaxDelay, c.RetryBaseDelay))
+	if len(errs) == 0 {
+		if err := c.validate(); err != nil {
+			errs = append(errs, err...)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("invalid settings: %w", err)
 	}
 	return c, nil
+}
+
+// Validate reports every setting that is out of range or that cannot work
+// with the others, each message naming the variables. Load calls it; the
+// CDK app (infra/config.go) calls it on each environment's settings.
+func (c Config) Validate() error {
+	if errs := c.validate(); len(errs) > 0 {
+		return fmt.Errorf("invalid settings: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func (c Config) validate() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.DeliveryTimeout <= 0 {
+		bad("HOOKSENTRY_DELIVERY_TIMEOUT: %s is not positive", c.DeliveryTimeout)
+	} else if c.DeliveryTimeout+DeliveryMargin > DeliverFunctionTimeout {
+		bad("HOOKSENTRY_DELIVERY_TIMEOUT: %s does not fit in the deliver function's timeout of %s (at most %s: the worker needs %s besides one attempt)",
+			c.DeliveryTimeout, DeliverFunctionTimeout, DeliverFunctionTimeout-DeliveryMargin, DeliveryMargin)
+	}
+	if c.MaxSlotWait < 0 {
+		bad("HOOKSENTRY_MAX_SLOT_WAIT: %s is negative", c.MaxSlotWait)
+	} else if c.MaxSlotWait+c.DeliveryTimeout+DeliveryMargin > DeliverFunctionTimeout {
+		bad("HOOKSENTRY_MAX_SLOT_WAIT: %s plus HOOKSENTRY_DELIVERY_TIMEOUT %s does not fit in the deliver function's timeout of %s (together at most %s)",
+			c.MaxSlotWait, c.DeliveryTimeout, DeliverFunctionTimeout, DeliverFunctionTimeout-DeliveryMargin)
+	}
+	if c.RetryBaseDelay < 0 {
+		bad("HOOKSENTRY_RETRY_BASE_DELAY: %s is negative", c.RetryBaseDelay)
+	}
+	if c.RetryMaxDelay < c.RetryBaseDelay {
+		bad("HOOKSENTRY_RETRY_MAX_DELAY: %s is shorter than HOOKSENTRY_RETRY_BASE_DELAY %s", c.RetryMaxDelay, c.RetryBaseDelay)
+	}
+	if c.MaxAttempts < 1 {
+		bad("HOOKSENTRY_MAX_ATTEMPTS: %d is less than 1", c.MaxAttempts)
+	}
+	if c.BreakerFailureThreshold < 1 {
+		bad("HOOKSENTRY_BREAKER_FAILURE_THRESHOLD: %d is less than 1", c.BreakerFailureThreshold)
+	}
+	if c.BreakerCooldown < 0 {
+		bad("HOOKSENTRY_BREAKER_COOLDOWN: %s is negative", c.BreakerCooldown)
+	}
+	if c.MaxCooldown < c.BreakerCooldown {
+		bad("HOOKSENTRY_BREAKER_MAX_COOLDOWN: %s is shorter than HOOKSENTRY_BREAKER_COOLDOWN %s", c.MaxCooldown, c.BreakerCooldown)
+	}
+	return errs
 }

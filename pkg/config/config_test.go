@@ -70,3 +70,91 @@ func TestLoadInvalidNamesTheVariable(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadDefaultsOfTheBreakerCapAndSlotWait(t *testing.T) {
+	got, err := Load(env(nil))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got.MaxCooldown != time.Hour || got.MaxSlotWait != 20*time.Second {
+		t.Errorf("MaxCooldown %s, MaxSlotWait %s; want 1h and 20s", got.MaxCooldown, got.MaxSlotWait)
+	}
+	// A first cooldown longer than the default cap raises the cap (as before
+	// the cap was a setting) rather than refusing to start.
+	got, err = Load(env(map[string]string{"HOOKSENTRY_BREAKER_COOLDOWN": "2h"}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got.MaxCooldown != 2*time.Hour {
+		t.Errorf("MaxCooldown %s with a 2h cooldown, want 2h", got.MaxCooldown)
+	}
+	got, err = Load(env(map[string]string{"HOOKSENTRY_BREAKER_MAX_COOLDOWN": "10m", "HOOKSENTRY_MAX_SLOT_WAIT": "5s"}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got.MaxCooldown != 10*time.Minute || got.MaxSlotWait != 5*time.Second {
+		t.Errorf("MaxCooldown %s, MaxSlotWait %s; want the overrides", got.MaxCooldown, got.MaxSlotWait)
+	}
+}
+
+// Defect 6 of issue 7: a delivery timeout that does not fit in the deliver
+// function's timeout made every event re-queue forever with no attempt and
+// no log. Such combinations must stop start-up, naming the variables.
+func TestLoadRefusesCombinationsThatCannotWork(t *testing.T) {
+	fits := (DeliverFunctionTimeout - DeliveryMargin).String()
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // variables the message must name
+	}{
+		{"delivery timeout of 10m", map[string]string{"HOOKSENTRY_DELIVERY_TIMEOUT": "10m"},
+			[]string{"HOOKSENTRY_DELIVERY_TIMEOUT"}},
+		{"delivery timeout equal to the function's", map[string]string{"HOOKSENTRY_DELIVERY_TIMEOUT": DeliverFunctionTimeout.String()},
+			[]string{"HOOKSENTRY_DELIVERY_TIMEOUT"}},
+		{"delivery timeout without the margin", map[string]string{"HOOKSENTRY_DELIVERY_TIMEOUT": (DeliverFunctionTimeout - DeliveryMargin + time.Millisecond).String(), "HOOKSENTRY_MAX_SLOT_WAIT": "0s"},
+			[]string{"HOOKSENTRY_DELIVERY_TIMEOUT"}},
+		{"slot wait plus delivery timeout", map[string]string{"HOOKSENTRY_DELIVERY_TIMEOUT": "30s", "HOOKSENTRY_MAX_SLOT_WAIT": "30s"},
+			[]string{"HOOKSENTRY_MAX_SLOT_WAIT", "HOOKSENTRY_DELIVERY_TIMEOUT"}},
+		{"max cooldown below the cooldown", map[string]string{"HOOKSENTRY_BREAKER_COOLDOWN": "10m", "HOOKSENTRY_BREAKER_MAX_COOLDOWN": "5m"},
+			[]string{"HOOKSENTRY_BREAKER_MAX_COOLDOWN", "HOOKSENTRY_BREAKER_COOLDOWN"}},
+		{"retry max below base", map[string]string{"HOOKSENTRY_RETRY_BASE_DELAY": "10s", "HOOKSENTRY_RETRY_MAX_DELAY": "5s"},
+			[]string{"HOOKSENTRY_RETRY_MAX_DELAY", "HOOKSENTRY_RETRY_BASE_DELAY"}},
+		{"threshold 0", map[string]string{"HOOKSENTRY_BREAKER_FAILURE_THRESHOLD": "0"},
+			[]string{"HOOKSENTRY_BREAKER_FAILURE_THRESHOLD"}},
+		{"max slot wait not a duration", map[string]string{"HOOKSENTRY_MAX_SLOT_WAIT": "a while"},
+			[]string{"HOOKSENTRY_MAX_SLOT_WAIT"}},
+		{"max cooldown not a duration", map[string]string{"HOOKSENTRY_BREAKER_MAX_COOLDOWN": "1 hour"},
+			[]string{"HOOKSENTRY_BREAKER_MAX_COOLDOWN"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(env(tt.env))
+			if err == nil {
+				t.Fatalf("Load accepted %v", tt.env)
+			}
+			for _, name := range tt.want {
+				if !strings.Contains(err.Error(), name) {
+					t.Errorf("error %q does not name %s", err, name)
+				}
+			}
+		})
+	}
+	// The longest delivery timeout that fits is accepted (with no slot wait
+	// it leaves exactly the margin).
+	if _, err := Load(env(map[string]string{"HOOKSENTRY_DELIVERY_TIMEOUT": fits, "HOOKSENTRY_MAX_SLOT_WAIT": "0s"})); err != nil {
+		t.Errorf("Load refused a delivery timeout of %s: %v", fits, err)
+	}
+}
+
+// Validate is what Load runs after parsing; the CDK app (infra/) runs it
+// on each environment's settings too.
+func TestValidateDefaults(t *testing.T) {
+	if err := Defaults().Validate(); err != nil {
+		t.Errorf("Defaults().Validate() = %v", err)
+	}
+	c := Defaults()
+	c.MaxAttempts = 0
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "HOOKSENTRY_MAX_ATTEMPTS") {
+		t.Errorf("Validate with MaxAttempts 0 = %v, want an error naming HOOKSENTRY_MAX_ATTEMPTS", err)
+	}
+}

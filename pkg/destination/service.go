@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -47,6 +48,16 @@ type Service struct {
 	// Activated is called after a destination becomes Active through the API,
 	// so that events held while it was Inactive or Suspended are re-driven.
 	Activated func(ctx context.Context, d Destination) error
+	// Log receives what the caller is not told, such as a failed re-drive
+	// after an activation; slog.Default() when nil.
+	Log *slog.Logger
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 func (s *Service) now() time.Time {
@@ -157,9 +168,12 @@ func (s *Service) Update(ctx context.Context, tenantID, id string, body []byte) 
 		if p.ServerRateLimit != nil {
 			next.ServerRateLimit = *p.ServerRateLimit
 		}
+		// CONTRACT §1: becoming Active through the API resets the circuit
+		// breaker, from Suspended and from Inactive alike (a destination
+		// suspended and then set inactive still has its failure count).
 		reset := false
 		if p.Status != nil {
-			reset = *p.Status == Active && cur.Status == Suspended
+			reset = *p.Status == Active && cur.Status != Active
 			next.Status = *p.Status
 		}
 		if p.RemoveAuth {
@@ -180,8 +194,11 @@ func (s *Service) Update(ctx context.Context, tenantID, id string, body []byte) 
 		}
 		if saved.Status == Active && cur.Status != Active && s.Activated != nil {
 			if err := s.Activated(ctx, saved); err != nil {
-				// The sweeper re-drives held events too; the update stands.
-				return saved, nil
+				// The update stands: the sweeper's pass re-drives the held
+				// events of an Active destination. Nobody else would see
+				// that this one failed.
+				s.log().ErrorContext(ctx, "re-drive of held events after activation failed; the sweeper will re-drive them",
+					"destinationId", saved.ID, "tenantId", saved.TenantID, "error", err.Error())
 			}
 		}
 		return saved, nil

@@ -279,7 +279,7 @@ func TestServiceUpdateStatusTransitions(t *testing.T) {
 	}{
 		{destination.Suspended, destination.Active, true, true},
 		{destination.Suspended, destination.Inactive, false, false},
-		{destination.Inactive, destination.Active, false, true},
+		{destination.Inactive, destination.Active, true, true},
 		{destination.Active, destination.Active, false, false},
 		{destination.Active, destination.Inactive, false, false},
 	} {

@@ -22,8 +22,8 @@ func destinationItem(d destination.Destination) map[string]types.AttributeValue 
 	pk, sk := DestinationKey(d.ID)
 	item := key(pk, sk)
 	item["type"] = s("Destination")
-	item["gsi1pk"] = s(TenantDestinationsIndexKey(d.TenantID))
-	item["gsi1sk"] = s("DEST#" + d.CreatedAt.UTC().Format(timeLayout) + "#" + d.ID)
+	gpk, gsk := TenantDestinationsIndexEntry(d.TenantID, d.CreatedAt, d.ID)
+	item["gsi1pk"], item["gsi1sk"] = s(gpk), s(gsk)
 	item["id"] = s(d.ID)
 	item["tenantId"] = s(d.TenantID)
 	item["url"] = s(d.URL)
@@ -128,7 +128,7 @@ func (st *Store) ListDestinations(ctx context.Context, tenantID string) ([]desti
 		IndexName:              aws.String("gsi1"),
 		KeyConditionExpression: aws.String("gsi1pk = :pk AND begins_with(gsi1sk, :dest)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": s(TenantDestinationsIndexKey(tenantID)), ":dest": s("DEST#"),
+			":pk": s(TenantDestinationsIndexKey(tenantID)), ":dest": s(tenantDestinationsPrefix),
 		},
 	}
 	for {
@@ -152,7 +152,7 @@ func (st *Store) ListDestinations(ctx context.Context, tenantID string) ([]desti
 
 // UpdateDestination replaces the destination item if nobody changed it since
 // d was read, and returns it with its new version. resetBreaker also clears
-// the circuit breaker, for a Suspended destination set Active by its owner.
+// the circuit breaker, for a destination its owner sets Active again.
 func (st *Store) UpdateDestination(ctx context.Context, d destination.Destination, resetBreaker bool) (destination.Destination, error) {
 	expected := d.Version
 	d.Version++

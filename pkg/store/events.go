@@ -14,12 +14,6 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/event"
 )
 
-// Stored event statuses.
-const (
-	EventPending = event.StatusPending
-	EventFailed  = event.StatusFailed
-)
-
 // PutEvent stores an event with its body. A Pending event is indexed in
 // gsi2 by due time, so the sweeper re-enqueues it if its message is lost.
 func (st *Store) PutEvent(ctx context.Context, m event.Message, status string, due time.Time) error {
@@ -35,7 +29,7 @@ func (st *Store) PutEvent(ctx context.Context, m event.Message, status string, d
 	item["tenantId"] = s(m.TenantID)
 	item["msg"] = s(body)
 	item["expiresAt"] = n(st.expiresAt(m))
-	if status == EventPending {
+	if status == event.StatusPending {
 		gpk, gsk := DueIndexKey(due, m.EventID)
 		item["gsi2pk"], item["gsi2sk"] = s(gpk), s(gsk)
 	}
@@ -70,7 +64,7 @@ func (st *Store) FailStoredEvent(ctx context.Context, eventID string, attempts i
 		UpdateExpression:          aws.String("SET #st = :failed, attempts = :a REMOVE gsi2pk, gsi2sk"),
 		ConditionExpression:       aws.String("attribute_exists(pk)"),
 		ExpressionAttributeNames:  map[string]string{"#st": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":failed": s(EventFailed), ":a": n(strconv.Itoa(attempts))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":failed": s(event.StatusFailed), ":a": n(strconv.Itoa(attempts))},
 	})
 	if isConditionFailed(err) {
 		return apperror.New(apperror.NotFound, "stored event %s not found", eventID)

@@ -35,6 +35,14 @@ func DestinationStateKey(id string) (pk, sk string) { return "DEST#" + id, skDes
 // destinations; the sort key orders them by creation.
 func TenantDestinationsIndexKey(tenantID string) string { return "TENANT#" + tenantID }
 
+const tenantDestinationsPrefix = "DEST#"
+
+// TenantDestinationsIndexEntry is a destination's gsi1 entry: its tenant's
+// partition, sorted by creation time then id.
+func TenantDestinationsIndexEntry(tenantID string, createdAt time.Time, id string) (gsi1pk, gsi1sk string) {
+	return TenantDestinationsIndexKey(tenantID), tenantDestinationsPrefix + createdAt.UTC().Format(timeLayout) + "#" + id
+}
+
 // IngestTokenKey addresses the lookup item of an ingest token by its hash.
 func IngestTokenKey(hash string) (pk, sk string) { return "TOKEN#" + hash, skToken }
 

@@ -572,10 +572,10 @@ func TestStoredEvents(t *testing.T) {
 	pending := heldMessage("dest-x", "ev-"+uuid.NewString(), at.UnixMilli())
 	pending.Body = []byte("large body \x00\xff")
 	failed := heldMessage("dest-x", "ev-"+uuid.NewString(), at.UnixMilli())
-	if err := s.PutEvent(ctx, pending, store.EventPending, at.Add(5*time.Minute)); err != nil {
+	if err := s.PutEvent(ctx, pending, event.StatusPending, at.Add(5*time.Minute)); err != nil {
 		t.Fatalf("PutEvent(Pending): %v", err)
 	}
-	if err := s.PutEvent(ctx, failed, store.EventFailed, at); err != nil {
+	if err := s.PutEvent(ctx, failed, event.StatusFailed, at); err != nil {
 		t.Fatalf("PutEvent(Failed): %v", err)
 	}
 
@@ -610,8 +610,8 @@ func TestStoredEvents(t *testing.T) {
 		msg    event.Message
 		status string
 	}{
-		{"pending", pending, store.EventPending},
-		{"failed", failed, store.EventFailed},
+		{"pending", pending, event.StatusPending},
+		{"failed", failed, event.StatusFailed},
 	} {
 		got, status, found, err := s.GetEvent(ctx, tc.msg.EventID)
 		if err != nil || !found || status != tc.status || !reflect.DeepEqual(got, tc.msg) {
@@ -635,7 +635,7 @@ func TestStoredEvents(t *testing.T) {
 	}
 
 	// Storing the pending event as Failed takes it out of the index.
-	if err := s.PutEvent(ctx, pending, store.EventFailed, at); err != nil {
+	if err := s.PutEvent(ctx, pending, event.StatusFailed, at); err != nil {
 		t.Fatal(err)
 	}
 	if slices.Contains(dueEvents(t, s, at.Add(24*time.Hour)), pending.EventID) {
@@ -700,14 +700,14 @@ func TestRetryStoredEventKeepsTheAttemptCount(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2002, 3, 4, 5, 6, 7, 0, time.UTC)
 	m := heldMessage("dest-y", "ev-"+uuid.NewString(), at.UnixMilli())
-	if err := s.PutEvent(ctx, m, store.EventPending, at.Add(5*time.Minute)); err != nil {
+	if err := s.PutEvent(ctx, m, event.StatusPending, at.Add(5*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.RetryStoredEvent(ctx, m.EventID, at.Add(time.Hour), 3); err != nil {
 		t.Fatal(err)
 	}
 	got, status, found, err := s.GetEvent(ctx, m.EventID)
-	if err != nil || !found || status != store.EventPending {
+	if err != nil || !found || status != event.StatusPending {
 		t.Fatalf("GetEvent: %v %v %q", err, found, status)
 	}
 	if got.Attempts != 3 {

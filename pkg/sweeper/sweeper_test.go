@@ -327,9 +327,9 @@ func TestSweepRedrivesDueStoredEvents(t *testing.T) {
 		status string
 		due    time.Time
 	}{
-		{due, store.EventPending, base.Add(-time.Second)},
-		{notDue, store.EventPending, base.Add(time.Hour)},
-		{failed, store.EventFailed, base.Add(-time.Hour)},
+		{due, event.StatusPending, base.Add(-time.Second)},
+		{notDue, event.StatusPending, base.Add(time.Hour)},
+		{failed, event.StatusFailed, base.Add(-time.Hour)},
 	} {
 		if err := e.store.PutEvent(ctx, p.m, p.status, p.due); err != nil {
 			t.Fatal(err)
@@ -361,7 +361,7 @@ func TestSweepRedrivesDueStoredEvents(t *testing.T) {
 		}
 	}
 	// The stored body is untouched, for the worker to load.
-	if m, status, found, err := e.store.GetEvent(ctx, due.EventID); err != nil || !found || status != store.EventPending || !reflect.DeepEqual(m, due) {
+	if m, status, found, err := e.store.GetEvent(ctx, due.EventID); err != nil || !found || status != event.StatusPending || !reflect.DeepEqual(m, due) {
 		t.Errorf("GetEvent: got %+v, %q, %v, %v; want the Pending event unchanged", m, status, found, err)
 	}
 	if got := e.sweep(t); got != (sweeper.Report{}) {
@@ -381,7 +381,7 @@ func TestSweepRedrivesDLQ(t *testing.T) {
 	// A stored event's reference: the Failed record gets the stored body.
 	storedFull := msg("dest-1", 4)
 	storedFull.Body = []byte("the large stored body")
-	if err := e.store.PutEvent(ctx, storedFull, store.EventPending, base.Add(time.Hour)); err != nil {
+	if err := e.store.PutEvent(ctx, storedFull, event.StatusPending, base.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	storedRef := storedFull.Reference()
@@ -431,7 +431,7 @@ func TestSweepRedrivesDLQ(t *testing.T) {
 		}()},
 	} {
 		got, status, found, err := e.store.GetEvent(ctx, tc.want.EventID)
-		if err != nil || !found || status != store.EventFailed {
+		if err != nil || !found || status != event.StatusFailed {
 			t.Errorf("%s: GetEvent got %q, %v, %v; want a Failed event", tc.name, status, found, err)
 			continue
 		}

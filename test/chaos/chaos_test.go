@@ -295,10 +295,12 @@ func ingestAll(t *testing.T, baseURL, token string, markers []string) map[string
 	return ids
 }
 
+var ingestClient = &http.Client{Timeout: 30 * time.Second}
+
 // ingest posts one JSON event carrying marker and returns its event id.
 func ingest(baseURL, token, marker string) (string, error) {
 	body := fmt.Sprintf(`{"marker":%q,"sentAt":%q}`, marker, time.Now().Format(time.RFC3339Nano))
-	resp, err := http.Post(baseURL+"/ingest/"+token, "application/json", strings.NewReader(body))
+	resp, err := ingestClient.Post(baseURL+"/ingest/"+token, "application/json", strings.NewReader(body))
 	if err != nil {
 		return "", err
 	}

@@ -59,6 +59,9 @@ const (
 	// settleTimeout bounds the wait for the outcome once ingestion is
 	// done and the flapping is over: a test deadline, not a timed assertion.
 	settleTimeout = 90 * time.Second
+	// sweepInterval is long on purpose: probes must come when the breaker's
+	// cooldown ends (CONTRACT §3), not from the sweeper's safety net.
+	sweepInterval = 30 * time.Second
 	canaryTimeout = 30 * time.Second
 
 	poisonMarker = "poison"
@@ -202,7 +205,7 @@ func startStack(ctx context.Context, t *testing.T, dir string, ca *testkit.CA) *
 	}
 	stack, err := localstack.Start(ctx, localstack.Options{
 		StateDir: filepath.Join(dir, "state"), Addr: "127.0.0.1:0", Names: localstack.DefaultNames(), Settings: s,
-		Workers: workers, SweepInterval: time.Second, Log: stackLog,
+		Workers: workers, SweepInterval: sweepInterval, Log: stackLog,
 	})
 	if err != nil {
 		t.Fatal(err)

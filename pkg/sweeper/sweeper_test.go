@@ -252,11 +252,11 @@ func TestSweepRequestsProbeOfSuspendedDestination(t *testing.T) {
 	t.Parallel()
 	openUntil := base.Add(time.Minute)
 	for _, tc := range []struct {
-		name        string
-		status      destination.Status
-		now         time.Time
-		probeUntil  time.Time // zero: no probe claimed
-		wantProbe bool
+		name       string
+		status     destination.Status
+		now        time.Time
+		probeUntil time.Time // zero: no probe claimed
+		wantProbe  bool
 	}{
 		{"cooldown passed", destination.Suspended, openUntil.Add(time.Second), time.Time{}, true},
 		{"cooldown ends now", destination.Suspended, openUntil, time.Time{}, true},

@@ -80,3 +80,45 @@ func TestServiceSuspendedInactiveActiveResetsTheStoredBreaker(t *testing.T) {
 		t.Errorf("held flag after the reset: %v, want it kept (the drain clears it)", out.Item["gsi2pk"])
 	}
 }
+
+// failingPutDB fails every PutItem, as a throttled table would.
+type failingPutDB struct{ store.DynamoDB }
+
+func (failingPutDB) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return nil, fmt.Errorf("throttled")
+}
+
+// TestUpdateDestinationResetsTheBreakerEvenIfThePutFails: the reset comes
+// first, so a failed activation that the caller retries never leaves an
+// Active destination behind an open breaker.
+func TestUpdateDestinationResetsTheBreakerEvenIfThePutFails(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	tenant := destinationtest.NewTenant(t, conformance{s})
+	d := destinationtest.NewDestination(tenant, time.Now(), func(d *destination.Destination) { d.Status = destination.Active })
+	if err := s.CreateDestination(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := s.LoadTarget(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Suspend(ctx, d.ID, time.Now().Add(time.Hour), time.Hour); !ok || err != nil {
+		t.Fatalf("Suspend: %v, %v", ok, err)
+	}
+	cur, err := s.GetDestination(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Status = destination.Active
+	flaky := store.New(failingPutDB{db}, table)
+	if _, err := flaky.UpdateDestination(ctx, cur, true); err == nil {
+		t.Fatal("UpdateDestination with a failing put: got nil, want the error")
+	}
+	st, err := s.LoadState(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.OpenUntil.IsZero() || st.Cooldown != 0 {
+		t.Errorf("breaker after a failed activation: openUntil %v, cooldown %s; want reset", st.OpenUntil, st.Cooldown)
+	}
+}

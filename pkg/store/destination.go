@@ -154,6 +154,15 @@ func (st *Store) ListDestinations(ctx context.Context, tenantID string) ([]desti
 // d was read, and returns it with its new version. resetBreaker also clears
 // the circuit breaker, for a destination its owner sets Active again.
 func (st *Store) UpdateDestination(ctx context.Context, d destination.Destination, resetBreaker bool) (destination.Destination, error) {
+	// The breaker is reset first: if the put then fails, the caller's retry
+	// resets it again, and a breaker reset under a destination that stays
+	// Suspended only makes its probe due at once. The other order could
+	// leave an Active destination with an open breaker.
+	if resetBreaker {
+		if err := st.ResetBreaker(ctx, d.ID); err != nil {
+			return destination.Destination{}, err
+		}
+	}
 	expected := d.Version
 	d.Version++
 	_, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{
@@ -167,11 +176,6 @@ func (st *Store) UpdateDestination(ctx context.Context, d destination.Destinatio
 	}
 	if err != nil {
 		return destination.Destination{}, fmt.Errorf("put destination %s: %w", d.ID, err)
-	}
-	if resetBreaker {
-		if err := st.ResetBreaker(ctx, d.ID); err != nil {
-			return destination.Destination{}, err
-		}
 	}
 	return d, nil
 }

@@ -12,8 +12,11 @@
 //     unlike upstream's own, listens on 127.0.0.1 only. Persisted as
 //     LevelDB under StateDir/kms. A seed file at StateDir/kms/seed.yaml is
 //     loaded on start if present.
-//   - SQS: local-aws-sqs (npm), run through tools/emulators/sqs-server.js.
-//     It keeps queues in memory only: they are lost when the stack stops.
+//   - SQS: local-aws-sqs (npm), run through tools/emulators/sqs-server.js,
+//     which journals every change to queues and messages under
+//     StateDir/sqs before answering the request that made it, and replays
+//     the journal on start: queued messages survive a restart, even after
+//     SIGKILL. Messages received but not deleted come back visible.
 //
 // The package needs Node.js 18+ (node and npm on PATH) and the go command.
 // It works on Linux and macOS; on Linux children also get SIGTERM when the
@@ -56,9 +59,10 @@ type Options struct {
 	// Start walks up from the working directory to the first go.mod.
 	RepoRoot string
 
-	// StateDir holds the emulators' data: StateDir/dynalite and
-	// StateDir/kms. Required. Starting again on the same StateDir after
-	// Close finds the DynamoDB tables and KMS keys written before.
+	// StateDir holds the emulators' data: StateDir/dynalite, StateDir/kms
+	// and StateDir/sqs. Required. Starting again on the same StateDir after
+	// Close (or after the processes were killed) finds the DynamoDB tables,
+	// KMS keys, SQS queues and queued messages written before.
 	StateDir string
 
 	// Ports to listen on, on 127.0.0.1. Zero lets the kernel pick a free
@@ -134,7 +138,8 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 
 	dynamoDir := filepath.Join(stateDir, "dynalite")
 	kmsDir := filepath.Join(stateDir, "kms")
-	for _, dir := range []string{dynamoDir, kmsDir} {
+	sqsDir := filepath.Join(stateDir, "sqs")
+	for _, dir := range []string{dynamoDir, kmsDir, sqsDir} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("emulator: %w", err)
 		}
@@ -182,6 +187,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 				filepath.Join(scripts, "sqs-server.js"),
 				"--host", "127.0.0.1",
 				"--port", strconv.Itoa(opts.SQSPort),
+				"--state-dir", sqsDir,
 			},
 			port:      opts.SQSPort,
 			readyLine: regexp.MustCompile(`^sqs listening on http://127\.0\.0\.1:(\d+)$`),

@@ -29,9 +29,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hooksentry/hooksentry/pkg/app"
-	"github.com/hooksentry/hooksentry/pkg/emulator"
-	"github.com/hooksentry/hooksentry/pkg/jwtauth"
-	"github.com/hooksentry/hooksentry/pkg/localstack"
+	"github.com/hooksentry/hooksentry/pkg/local/devauth"
+	"github.com/hooksentry/hooksentry/pkg/local/emulator"
+	localstack "github.com/hooksentry/hooksentry/pkg/local/stack"
 	"github.com/hooksentry/hooksentry/pkg/store"
 )
 
@@ -243,7 +243,7 @@ func token(args []string, stdout io.Writer) error {
 	if *tenant == "" {
 		return errors.New("token: --tenant is required")
 	}
-	iss, err := jwtauth.LoadOrCreateIssuer(stateDir())
+	iss, err := devauth.LoadOrCreateIssuer(stateDir())
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,7 @@
 // Package app is HookSentry's composition root: it reads settings, builds
 // the AWS configuration once per process (never per invocation), and wires
 // the domain services into the handlers each Lambda function runs. The local
-// stack (pkg/localstack) uses the same constructors, so `make run` executes
+// stack (pkg/local/stack) uses the same constructors, so `make run` executes
 // exactly the code that Lambda does.
 //
 // The package imports no SDK service client but DynamoDB's: a function links

@@ -1,8 +1,8 @@
-// Package localgw owns the local stand-in for API Gateway (HTTP API, payload
+// Package gateway owns the local stand-in for API Gateway (HTTP API, payload
 // format 2.0): it matches routes, validates bearer JWTs the way the JWT
 // authorizer does, builds the same events.APIGatewayV2HTTPRequest that AWS
 // would, and invokes the very Lambda handlers that functions/*/main.go start.
-package localgw
+package gateway
 
 import (
 	"context"
@@ -22,8 +22,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
 
-	"github.com/hooksentry/hooksentry/pkg/jwtauth"
 	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
+	"github.com/hooksentry/hooksentry/pkg/local/devauth"
 )
 
 // MaxPayload is API Gateway's request payload limit for HTTP APIs.
@@ -67,7 +67,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if route.JWT {
 		c, err := g.Authorizer.Validate(r.Header.Get("Authorization"))
 		if err != nil {
-			writeMessage(w, http.StatusUnauthorized, "Unauthorized", map[string]string{"www-authenticate": jwtauth.WWWAuthenticate(err)})
+			writeMessage(w, http.StatusUnauthorized, "Unauthorized", map[string]string{"www-authenticate": devauth.WWWAuthenticate(err)})
 			return
 		}
 		claims = c
@@ -215,7 +215,7 @@ func (g *Gateway) event(r *http.Request, rt *Route, params, claims map[string]st
 	if claims != nil {
 		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
-				Claims: claims, Scopes: jwtauth.Scopes(claims),
+				Claims: claims, Scopes: devauth.Scopes(claims),
 			},
 		}
 	}

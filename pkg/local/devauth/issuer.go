@@ -1,4 +1,4 @@
-package jwtauth
+package devauth
 
 import (
 	"crypto/rand"
@@ -54,7 +54,7 @@ type Issuer struct {
 func LoadOrCreateIssuer(stateDir string) (*Issuer, error) {
 	dir := filepath.Join(stateDir, keyDirName)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("jwtauth: create key dir: %w", err)
+		return nil, fmt.Errorf("devauth: create key dir: %w", err)
 	}
 	path := filepath.Join(dir, keyFileName)
 	key, err := readKey(path)
@@ -85,21 +85,21 @@ func readKey(path string) (*rsa.PrivateKey, error) {
 	}
 	block, _ := pem.Decode(data)
 	if block == nil {
-		return nil, fmt.Errorf("jwtauth: %s: no PEM block", path)
+		return nil, fmt.Errorf("devauth: %s: no PEM block", path)
 	}
 	if block.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("jwtauth: %s: PEM type %q, want PKCS#8 \"PRIVATE KEY\"", path, block.Type)
+		return nil, fmt.Errorf("devauth: %s: PEM type %q, want PKCS#8 \"PRIVATE KEY\"", path, block.Type)
 	}
 	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("jwtauth: %s: %w", path, err)
+		return nil, fmt.Errorf("devauth: %s: %w", path, err)
 	}
 	key, ok := parsed.(*rsa.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("jwtauth: %s: not an RSA key", path)
+		return nil, fmt.Errorf("devauth: %s: not an RSA key", path)
 	}
 	if key.N.BitLen() < keyBits {
-		return nil, fmt.Errorf("jwtauth: %s: RSA key has %d bits, want at least %d", path, key.N.BitLen(), keyBits)
+		return nil, fmt.Errorf("devauth: %s: RSA key has %d bits, want at least %d", path, key.N.BitLen(), keyBits)
 	}
 	return key, nil
 }
@@ -111,15 +111,15 @@ func readKey(path string) (*rsa.PrivateKey, error) {
 func createKey(dir, path string) (*rsa.PrivateKey, error) {
 	key, err := rsa.GenerateKey(rand.Reader, keyBits)
 	if err != nil {
-		return nil, fmt.Errorf("jwtauth: generate key: %w", err)
+		return nil, fmt.Errorf("devauth: generate key: %w", err)
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return nil, fmt.Errorf("jwtauth: marshal key: %w", err)
+		return nil, fmt.Errorf("devauth: marshal key: %w", err)
 	}
 	tmp, err := os.CreateTemp(dir, ".signing-key-*.tmp") // created with mode 0600
 	if err != nil {
-		return nil, fmt.Errorf("jwtauth: write key: %w", err)
+		return nil, fmt.Errorf("devauth: write key: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	_, err = tmp.Write(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
@@ -130,13 +130,13 @@ func createKey(dir, path string) (*rsa.PrivateKey, error) {
 		err = closeErr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("jwtauth: write key: %w", err)
+		return nil, fmt.Errorf("devauth: write key: %w", err)
 	}
 	if err := os.Link(tmp.Name(), path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return readKey(path)
 		}
-		return nil, fmt.Errorf("jwtauth: write key: %w", err)
+		return nil, fmt.Errorf("devauth: write key: %w", err)
 	}
 	return key, nil
 }
@@ -152,18 +152,18 @@ var reservedClaims = map[string]bool{"iss": true, "aud": true, "iat": true, "nbf
 // Mint returns an RS256 token for tenantID that expires after ttl.
 func (i *Issuer) Mint(tenantID string, ttl time.Duration) (string, error) {
 	if tenantID == "" {
-		return "", errors.New("jwtauth: mint: empty tenant id")
+		return "", errors.New("devauth: mint: empty tenant id")
 	}
 	// JWT times are whole seconds; a shorter ttl would mint an expired token.
 	if ttl < time.Second {
-		return "", fmt.Errorf("jwtauth: mint: ttl must be at least 1s, got %s", ttl)
+		return "", fmt.Errorf("devauth: mint: ttl must be at least 1s, got %s", ttl)
 	}
 	tenantClaim := i.TenantClaim
 	if tenantClaim == "" {
 		tenantClaim = DefaultTenantClaim
 	}
 	if reservedClaims[tenantClaim] {
-		return "", fmt.Errorf("jwtauth: mint: tenant claim %q clashes with a registered claim", tenantClaim)
+		return "", fmt.Errorf("devauth: mint: tenant claim %q clashes with a registered claim", tenantClaim)
 	}
 	now := time.Now
 	if i.Now != nil {
@@ -188,7 +188,7 @@ func (i *Issuer) sign(claims jwt.MapClaims) (string, error) {
 	token.Header["kid"] = i.kid
 	signed, err := token.SignedString(i.key)
 	if err != nil {
-		return "", fmt.Errorf("jwtauth: sign: %w", err)
+		return "", fmt.Errorf("devauth: sign: %w", err)
 	}
 	return signed, nil
 }
@@ -201,7 +201,7 @@ func (i *Issuer) JWKS() []byte {
 	k.Alg = "RS256"
 	data, err := json.Marshal(jwkSet{Keys: []jwk{k}})
 	if err != nil {
-		panic("jwtauth: marshal JWKS: " + err.Error()) // only strings; cannot fail
+		panic("devauth: marshal JWKS: " + err.Error()) // only strings; cannot fail
 	}
 	return data
 }

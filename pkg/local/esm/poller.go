@@ -1,9 +1,9 @@
-// Package sqspoller owns the local stand-in for the Lambda SQS event source
-// mapping: long-poll the queue, hand batches to the consumer handler as
+// Package esm (event source mapping) owns the local stand-in for the Lambda
+// SQS event source mapping: long-poll the queue, hand batches to the consumer handler as
 // events.SQSEvent, and delete what the handler did not report as a batch
 // item failure. Failed and unfinished messages reappear after their
 // visibility timeout, exactly as with Lambda.
-package sqspoller
+package esm
 
 import (
 	"context"

@@ -1,8 +1,9 @@
-// Package localstack owns running HookSentry on one machine without AWS:
+// Package stack owns running HookSentry on one machine without AWS:
 // provisioning the table, key and queues in the emulators (idempotently),
 // and assembling the local gateway, delivery workers and sweeper that
-// `hooksentry run` and the end-to-end tests start.
-package localstack
+// `hooksentry run` and the end-to-end tests start. Importers name it
+// localstack, since stack is their usual name for a running one.
+package stack
 
 import (
 	"context"

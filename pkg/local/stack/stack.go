@@ -1,4 +1,4 @@
-package localstack
+package stack
 
 import (
 	"context"
@@ -19,11 +19,11 @@ import (
 
 	"github.com/hooksentry/hooksentry/pkg/app"
 	"github.com/hooksentry/hooksentry/pkg/config"
-	"github.com/hooksentry/hooksentry/pkg/emulator"
 	"github.com/hooksentry/hooksentry/pkg/httpapi"
 	"github.com/hooksentry/hooksentry/pkg/ingest"
-	"github.com/hooksentry/hooksentry/pkg/jwtauth"
-	"github.com/hooksentry/hooksentry/pkg/localgw"
+	"github.com/hooksentry/hooksentry/pkg/local/devauth"
+	"github.com/hooksentry/hooksentry/pkg/local/emulator"
+	"github.com/hooksentry/hooksentry/pkg/local/gateway"
 )
 
 // Options configures a local stack.
@@ -55,7 +55,7 @@ type Stack struct {
 	Resources Resources
 	Emulators *emulator.Stack
 	Env       *app.Env
-	Issuer    *jwtauth.Issuer
+	Issuer    *devauth.Issuer
 
 	server   *http.Server
 	listener net.Listener
@@ -151,15 +151,15 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 	}
 	st.Env = &app.Env{Config: cfg, AWS: awsCfg, Log: slog.New(slog.NewJSONHandler(logw, nil)), APIOptions: opts.APIOptions}
 
-	st.Issuer, err = jwtauth.LoadOrCreateIssuer(opts.StateDir)
+	st.Issuer, err = devauth.LoadOrCreateIssuer(opts.StateDir)
 	if err != nil {
 		return err
 	}
-	validator, err := jwtauth.NewValidator(st.Issuer.JWKS(), st.Issuer.IssuerURL, []string{st.Issuer.Audience}, time.Now)
+	validator, err := devauth.NewValidator(st.Issuer.JWKS(), st.Issuer.IssuerURL, []string{st.Issuer.Audience}, time.Now)
 	if err != nil {
 		return err
 	}
-	gw := &localgw.Gateway{Routes: Routes(st.Env), Authorizer: validator, Log: st.Env.Log}
+	gw := &gateway.Gateway{Routes: Routes(st.Env), Authorizer: validator, Log: st.Env.Log}
 	// No ServeMux in front of the gateway: it would clean and redirect
 	// paths such as //api, which API Gateway answers with 404.
 	jwks := st.Issuer.JWKSHandler()
@@ -240,15 +240,15 @@ func (st *Stack) writeState(dir string) error {
 
 // Routes is every HTTP route of template.yaml with the handler its function
 // runs in Lambda.
-func Routes(env *app.Env) []localgw.Route {
-	var routes []localgw.Route
+func Routes(env *app.Env) []gateway.Route {
+	var routes []gateway.Route
 	for _, r := range httpapi.Routes {
-		routes = append(routes, localgw.Route{
+		routes = append(routes, gateway.Route{
 			Method: r.Method, Path: r.Path, Function: r.Function, JWT: true,
 			Handler: Functions{Env: env}.Management(r.Function),
 		})
 	}
-	return append(routes, localgw.Route{Method: http.MethodPost, Path: ingest.Path, Function: "ingest", Handler: Functions{Env: env}.Ingest()})
+	return append(routes, gateway.Route{Method: http.MethodPost, Path: ingest.Path, Function: "ingest", Handler: Functions{Env: env}.Ingest()})
 }
 
 // Close stops the gateway, the workers and the emulators.

@@ -4,8 +4,8 @@ import (
 	"os"
 	"testing"
 
-	"github.com/hooksentry/hooksentry/pkg/emulator"
-	"github.com/hooksentry/hooksentry/pkg/emulator/emulatortest"
+	"github.com/hooksentry/hooksentry/pkg/local/emulator"
+	"github.com/hooksentry/hooksentry/pkg/local/emulator/emulatortest"
 )
 
 var stack *emulator.Stack

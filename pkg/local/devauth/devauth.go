@@ -1,5 +1,6 @@
-// Package jwtauth owns bearer-token authentication for running HookSentry
-// locally: a file-backed RS256 issuer that mints tenant tokens and publishes
+// Package devauth owns bearer-token authentication for running HookSentry
+// locally (no Lambda function links it; in AWS the API Gateway JWT authorizer
+// does this): a file-backed RS256 issuer that mints tenant tokens and publishes
 // its JWKS, and a Validator that accepts or rejects tokens the way the API
 // Gateway HTTP API JWT authorizer in front of /api/v1/* does in AWS.
 //
@@ -7,7 +8,7 @@
 // request that API Gateway would reject must be rejected locally too, and the
 // claims handed to handlers must look like requestContext.authorizer.jwt.claims
 // (map[string]string with stringified values).
-package jwtauth
+package devauth
 
 import "errors"
 

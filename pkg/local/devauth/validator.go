@@ -1,4 +1,4 @@
-package jwtauth
+package devauth
 
 import (
 	"crypto/rsa"
@@ -44,17 +44,17 @@ type Validator struct {
 // skipped; at least one usable key is required. now defaults to time.Now.
 func NewValidator(jwks []byte, issuer string, audiences []string, now func() time.Time) (*Validator, error) {
 	if issuer == "" {
-		return nil, errors.New("jwtauth: validator: empty issuer")
+		return nil, errors.New("devauth: validator: empty issuer")
 	}
 	if len(audiences) == 0 {
-		return nil, errors.New("jwtauth: validator: no audiences")
+		return nil, errors.New("devauth: validator: no audiences")
 	}
 	if now == nil {
 		now = time.Now
 	}
 	var set jwkSet
 	if err := json.Unmarshal(jwks, &set); err != nil {
-		return nil, fmt.Errorf("jwtauth: validator: parse JWKS: %w", err)
+		return nil, fmt.Errorf("devauth: validator: parse JWKS: %w", err)
 	}
 	keys := make(map[string]*rsa.PublicKey)
 	for _, k := range set.Keys {
@@ -62,16 +62,16 @@ func NewValidator(jwks []byte, issuer string, audiences []string, now func() tim
 			continue
 		}
 		if _, dup := keys[k.Kid]; dup {
-			return nil, fmt.Errorf("jwtauth: validator: duplicate kid %q in JWKS", k.Kid)
+			return nil, fmt.Errorf("devauth: validator: duplicate kid %q in JWKS", k.Kid)
 		}
 		pub, err := rsaPublicKey(k)
 		if err != nil {
-			return nil, fmt.Errorf("jwtauth: validator: key %q: %w", k.Kid, err)
+			return nil, fmt.Errorf("devauth: validator: key %q: %w", k.Kid, err)
 		}
 		keys[k.Kid] = pub
 	}
 	if len(keys) == 0 {
-		return nil, errors.New("jwtauth: validator: JWKS has no usable RS256 keys")
+		return nil, errors.New("devauth: validator: JWKS has no usable RS256 keys")
 	}
 	return &Validator{issuer: issuer, audiences: slices.Clone(audiences), now: now, keys: keys}, nil
 }

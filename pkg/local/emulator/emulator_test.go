@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hooksentry/hooksentry/pkg/emulator"
+	"github.com/hooksentry/hooksentry/pkg/local/emulator"
 )
 
 // The JSON-protocol targets and content types of the three services.

@@ -1,4 +1,4 @@
-package jwtauth
+package devauth
 
 import (
 	"crypto/rand"

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/hooksentry/hooksentry/pkg/emulator"
+	"github.com/hooksentry/hooksentry/pkg/local/emulator"
 )
 
 // sqsServer runs tools/emulators/sqs-server.js on stateDir, as Start does,

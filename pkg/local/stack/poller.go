@@ -1,4 +1,4 @@
-package localstack
+package stack
 
 import (
 	"context"
@@ -11,13 +11,13 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/hooksentry/hooksentry/pkg/app"
-	"github.com/hooksentry/hooksentry/pkg/sqspoller"
+	"github.com/hooksentry/hooksentry/pkg/local/esm"
 )
 
 // NewPoller wires the delivery function behind a local event source
 // mapping with the given concurrency. All pollers share one worker, as
 // concurrent invocations would share a warm instance's caches.
-func NewPoller(ctx context.Context, env *app.Env, workers int) (*sqspoller.Poller, error) {
+func NewPoller(ctx context.Context, env *app.Env, workers int) (*esm.Poller, error) {
 	if workers == 0 {
 		workers = 4
 	}
@@ -42,7 +42,7 @@ func NewPoller(ctx context.Context, env *app.Env, workers int) (*sqspoller.Polle
 	if vis, err := strconv.Atoi(attrs.Attributes[string(sqstypes.QueueAttributeNameVisibilityTimeout)]); err == nil && vis > 0 {
 		timeout = min(timeout, time.Duration(vis)*time.Second*2/3)
 	}
-	return &sqspoller.Poller{
+	return &esm.Poller{
 		SQS: client, QueueURL: env.Config.QueueURL, QueueARN: attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)],
 		Handler: w.Handle, Workers: workers, BatchSize: 10, Timeout: timeout, Log: env.Log,
 	}, nil

@@ -25,7 +25,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hooksentry/hooksentry/pkg/emulator"
+	"github.com/hooksentry/hooksentry/pkg/local/emulator"
 )
 
 // startTimeout covers a first run that has to npm ci and go build local-kms.

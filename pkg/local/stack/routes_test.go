@@ -17,7 +17,7 @@ import (
 // exactly the HTTP routes template.yaml deploys, with the same functions and
 // the same authorizer choice.
 func TestRoutesMatchTemplate(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "template.yaml"))
+	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,41 +1,65 @@
 package stack
 
 import (
+	"fmt"
+
 	"github.com/hooksentry/hooksentry/pkg/app"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/createdestination"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/deletedestination"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/deliver"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/getdestination"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/ingest"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/listdestinations"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/regenerateingesttoken"
+	fnsweeper "github.com/hooksentry/hooksentry/pkg/app/fn/sweeper"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/updatedestination"
 	"github.com/hooksentry/hooksentry/pkg/delivery"
-	"github.com/hooksentry/hooksentry/pkg/envelope"
 	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
-	"github.com/hooksentry/hooksentry/pkg/queue"
 	"github.com/hooksentry/hooksentry/pkg/sweeper"
 )
 
-// Functions builds each function's handler from an Env exactly as its
-// functions/<name>/main.go does, for the local gateway, pollers and tests.
-// (Locally every management function gets every collaborator; in Lambda
-// each main wires only what its function uses.)
+// HTTPFunctions maps each HTTP function of template.yaml to the wiring its
+// functions/<name>/main.go starts in Lambda (pkg/app/fn). The worker and the
+// sweeper are deliver.Worker and fnsweeper.Sweeper.
+var HTTPFunctions = map[string]func(*app.Env) (lambdahttp.Handler, error){
+	"create-destination":      createdestination.Handler,
+	"update-destination":      updatedestination.Handler,
+	"get-destination":         getdestination.Handler,
+	"list-destinations":       listdestinations.Handler,
+	"delete-destination":      deletedestination.Handler,
+	"regenerate-ingest-token": regenerateingesttoken.Handler,
+	"ingest":                  ingest.Handler,
+}
+
+// Functions builds each function's handler from an Env with the very wiring
+// its functions/<name>/main.go uses, for the local gateway, pollers and tests.
 type Functions struct{ Env *app.Env }
 
-func (f Functions) queue() *queue.Queue {
-	return queue.New(f.Env.AWSConfig(), f.Env.Config.QueueURL, f.Env.Store())
+// HTTP returns an HTTP function's handler.
+func (f Functions) HTTP(name string) (lambdahttp.Handler, error) {
+	build, ok := HTTPFunctions[name]
+	if !ok {
+		return nil, fmt.Errorf("no HTTP function %q", name)
+	}
+	return build(f.Env)
 }
 
-func (f Functions) sealer() *envelope.Sealer {
-	return envelope.New(f.Env.AWSConfig(), f.Env.Config.KMSKeyID)
-}
-
-// Management returns a management function's handler.
+// Management returns a management function's handler. It panics on a name
+// that is not one of HTTPFunctions (a programming error: the names come
+// from httpapi.Routes, which a test keeps equal to template.yaml's).
 func (f Functions) Management(name string) lambdahttp.Handler {
-	return f.Env.ManagementFunction(name, app.ManagementDeps{Sealer: f.sealer(), Drainer: f.queue()})
+	h, err := f.HTTP(name)
+	if err != nil {
+		panic(err)
+	}
+	return h
 }
 
 // Ingest returns the ingest function's handler.
-func (f Functions) Ingest() lambdahttp.Handler { return f.Env.IngestFunction(f.queue()) }
+func (f Functions) Ingest() lambdahttp.Handler { return f.Management("ingest") }
 
 // Worker returns the deliver function's consumer.
-func (f Functions) Worker() (*delivery.Worker, error) { return f.Env.Worker(f.sealer(), f.queue()) }
+func (f Functions) Worker() (*delivery.Worker, error) { return deliver.Worker(f.Env) }
 
 // Sweeper returns the sweeper function.
-func (f Functions) Sweeper() *sweeper.Sweeper {
-	env := f.Env
-	return sweeper.New(env.AWSConfig(), env.Store(), f.queue(), env.Config.DLQURL, env.Log)
-}
+func (f Functions) Sweeper() *sweeper.Sweeper { return fnsweeper.Sweeper(f.Env) }

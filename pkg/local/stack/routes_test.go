@@ -62,7 +62,11 @@ func TestRoutesMatchTemplate(t *testing.T) {
 	}
 	cfg, _ := config.Load(func(string) string { return "" })
 	var got []string
-	for _, r := range Routes(&app.Env{Config: cfg}) {
+	routes, err := Routes(&app.Env{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range routes {
 		got = append(got, route(r.Method, r.Path, r.Function, r.JWT))
 	}
 	sort.Strings(want)
@@ -81,4 +85,27 @@ func route(method, path, fn string, jwt bool) string {
 		auth = "jwt"
 	}
 	return strings.ToUpper(method) + " " + path + " -> " + fn + " (" + auth + ")"
+}
+
+// TestEveryFunctionHasItsLambdaWiring: the local stack serves each function
+// of functions/ with the wiring its main.go starts (pkg/app/fn), and nothing
+// else.
+func TestEveryFunctionHasItsLambdaWiring(t *testing.T) {
+	dirs, err := os.ReadDir(filepath.Join("..", "..", "..", "functions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, d := range dirs {
+		want = append(want, d.Name())
+	}
+	got := []string{"deliver", "sweeper"} // Functions.Worker, Functions.Sweeper
+	for name := range HTTPFunctions {
+		got = append(got, name)
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("functions wired locally: %v; functions/: %v", got, want)
+	}
 }

@@ -159,7 +159,11 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 	if err != nil {
 		return err
 	}
-	gw := &gateway.Gateway{Routes: Routes(st.Env), Authorizer: validator, Log: st.Env.Log}
+	routes, err := Routes(st.Env)
+	if err != nil {
+		return err
+	}
+	gw := &gateway.Gateway{Routes: routes, Authorizer: validator, Log: st.Env.Log}
 	// No ServeMux in front of the gateway: it would clean and redirect
 	// paths such as //api, which API Gateway answers with 404.
 	jwks := st.Issuer.JWKSHandler()
@@ -239,16 +243,27 @@ func (st *Stack) writeState(dir string) error {
 }
 
 // Routes is every HTTP route of template.yaml with the handler its function
-// runs in Lambda.
-func Routes(env *app.Env) []gateway.Route {
+// runs in Lambda, built with that function's wiring (HTTPFunctions).
+func Routes(env *app.Env) ([]gateway.Route, error) {
+	fns := Functions{Env: env}
 	var routes []gateway.Route
-	for _, r := range httpapi.Routes {
-		routes = append(routes, gateway.Route{
-			Method: r.Method, Path: r.Path, Function: r.Function, JWT: true,
-			Handler: Functions{Env: env}.Management(r.Function),
-		})
+	add := func(method, path, function string, jwt bool) error {
+		h, err := fns.HTTP(function)
+		if err != nil {
+			return err
+		}
+		routes = append(routes, gateway.Route{Method: method, Path: path, Function: function, JWT: jwt, Handler: h})
+		return nil
 	}
-	return append(routes, gateway.Route{Method: http.MethodPost, Path: ingest.Path, Function: "ingest", Handler: Functions{Env: env}.Ingest()})
+	for _, r := range httpapi.Routes {
+		if err := add(r.Method, r.Path, r.Function, true); err != nil {
+			return nil, err
+		}
+	}
+	if err := add(http.MethodPost, ingest.Path, "ingest", false); err != nil {
+		return nil, err
+	}
+	return routes, nil
 }
 
 // Close stops the gateway, the workers and the emulators.

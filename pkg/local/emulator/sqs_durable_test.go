@@ -177,6 +177,7 @@ func TestSQSMessagesSurviveSIGKILL(t *testing.T) {
 			QueueUrl: again.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
 			MessageAttributeNames: []string{"All"},
 			// local-aws-sqs 2.0.2 knows only the older AttributeNames.
+			//lint:ignore SA1019 the emulator ignores MessageSystemAttributeNames
 			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll},
 		})
 		if err != nil {

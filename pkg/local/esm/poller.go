@@ -70,6 +70,11 @@ func (p *Poller) pollOnce(ctx context.Context) error {
 		MaxNumberOfMessages:         batch,
 		WaitTimeSeconds:             1,
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+		// Lambda passes every record's system attributes (such as
+		// ApproximateReceiveCount); local-aws-sqs 2.0.2 reads only this
+		// older parameter for them. SQS accepts both.
+		//lint:ignore SA1019 the emulator ignores MessageSystemAttributeNames
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameAll},
 	})
 	if err != nil || len(out.Messages) == 0 {
 		return err

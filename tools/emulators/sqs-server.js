@@ -71,7 +71,9 @@ class Journal {
     this.file = path.join(dir, "journal.jsonl");
     this.queues = new Map();
     this.messages = new Map();
-    this.ops = 0;
+    this.ops = 0; // lines appended since the last compaction
+    this.bytes = 0; // and their size
+    this.live = 0; // about the size of the messages' lines in a compacted journal
     this.fd = -1;
     fs.mkdirSync(dir, { recursive: true });
     this.load();
@@ -122,12 +124,14 @@ class Journal {
       case "add":
         // Message ids are unique across queues: a redrive to the
         // dead-letter queue keeps the id, and moves the message.
+        this.forget(op.m.id);
         this.messages.set(op.m.id, op.m);
+        this.live += size(op.m);
         break;
       case "del": {
         const m = this.messages.get(op.id);
         if (m && m.q === op.q) {
-          this.messages.delete(op.id);
+          this.forget(op.id);
         }
         break;
       }
@@ -147,8 +151,16 @@ class Journal {
   dropMessages(queue) {
     for (const [id, m] of this.messages) {
       if (m.q === queue) {
-        this.messages.delete(id);
+        this.forget(id);
       }
+    }
+  }
+
+  forget(id) {
+    const m = this.messages.get(id);
+    if (m) {
+      this.live -= size(m);
+      this.messages.delete(id);
     }
   }
 
@@ -156,12 +168,19 @@ class Journal {
   // it returns, the change survives the death of this process.
   append(op) {
     this.apply(op);
-    fs.writeSync(this.fd, JSON.stringify(op) + "\n");
+    const line = Buffer.from(JSON.stringify(op) + "\n");
+    fs.writeSync(this.fd, line);
     this.ops++;
-    if (this.ops > 10000 && this.ops > 4 * (this.messages.size + this.queues.size)) {
+    this.bytes += line.length;
+    // Compact once the journal is mostly history: by lines (many small
+    // messages come and go) or by bytes (large bodies).
+    if ((this.ops > 10000 && this.ops > 4 * (this.messages.size + this.queues.size)) ||
+      (this.bytes > 64 << 20 && this.bytes > 4 * this.live)) {
       this.compact();
     }
   }
+
+
 
   // compact rewrites the journal as the current state: to a temporary file,
   // flushed to disk, then renamed over the journal.
@@ -184,7 +203,13 @@ class Journal {
     }
     this.fd = fs.openSync(this.file, "a", 0o600);
     this.ops = 0;
+    this.bytes = 0;
   }
+}
+
+// size estimates a message's line in the journal.
+function size(m) {
+  return 256 + (m.body ? m.body.length : 0) + (m.mattrs ? JSON.stringify(m.mattrs).length : 0);
 }
 
 function queueConfig(q) {
@@ -252,7 +277,7 @@ class Persistence {
     for (const m of messages) {
       const queue = byQueue.get(m.q);
       if (!queue || m.sent + queue.MessageRetentionPeriod * 1000 <= now) {
-        this.journal.messages.delete(m.id);
+        this.journal.forget(m.id);
         continue;
       }
       const w = queue.setRecord({

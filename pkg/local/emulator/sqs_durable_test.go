@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -231,5 +232,14 @@ func TestSQSMessagesSurviveSIGKILL(t *testing.T) {
 	}
 	if got := n.Attributes["ApproximateNumberOfMessages"]; got != "0" {
 		t.Errorf("messages after deleting all and restarting = %s, want 0", got)
+	}
+	// Each start rewrites the journal as what is live: two queues and the
+	// one message left in the dead-letter queue.
+	journal, err := os.ReadFile(filepath.Join(dir, "journal.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(string(journal), "\n"); lines != 3 {
+		t.Errorf("journal after restart has %d lines, want 3 (compacted):\n%s", lines, journal)
 	}
 }

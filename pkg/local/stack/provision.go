@@ -91,15 +91,14 @@ func ensureKey(ctx context.Context, c *kms.Client, alias string) (string, error)
 }
 
 func ensureQueues(ctx context.Context, c *sqs.Client, names Names) (queueURL, dlqURL string, err error) {
-	dlq, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{
-		QueueName:  aws.String(names.DeadLetter),
-		Attributes: map[string]string{string(sqstypes.QueueAttributeNameMessageRetentionPeriod): "1209600"},
+	dlq, err := ensureQueue(ctx, c, names.DeadLetter, map[string]string{
+		string(sqstypes.QueueAttributeNameMessageRetentionPeriod): "1209600",
 	})
 	if err != nil {
-		return "", "", fmt.Errorf("create queue %s: %w", names.DeadLetter, err)
+		return "", "", err
 	}
 	attrs, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl: dlq.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+		QueueUrl: aws.String(dlq), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
 	})
 	if err != nil {
 		return "", "", fmt.Errorf("get attributes of %s: %w", names.DeadLetter, err)
@@ -112,15 +111,35 @@ func ensureQueues(ctx context.Context, c *sqs.Client, names Names) (queueURL, dl
 	if vis <= 0 {
 		vis = 60 * time.Second
 	}
-	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{
-		QueueName: aws.String(names.Queue),
-		Attributes: map[string]string{
-			string(sqstypes.QueueAttributeNameVisibilityTimeout): strconv.Itoa(int(vis.Seconds())),
-			string(sqstypes.QueueAttributeNameRedrivePolicy):     string(redrive),
-		},
+	q, err := ensureQueue(ctx, c, names.Queue, map[string]string{
+		string(sqstypes.QueueAttributeNameVisibilityTimeout): strconv.Itoa(int(vis.Seconds())),
+		string(sqstypes.QueueAttributeNameRedrivePolicy):     string(redrive),
 	})
 	if err != nil {
-		return "", "", fmt.Errorf("create queue %s: %w", names.Queue, err)
+		return "", "", err
 	}
-	return aws.ToString(q.QueueUrl), aws.ToString(dlq.QueueUrl), nil
+	return q, dlq, nil
+}
+
+// ensureQueue creates the queue, or, since queues and their messages now
+// outlive a restart (STATE_DIR/sqs), brings an existing queue created with
+// other attributes (by an older version of this code) to attrs, keeping its
+// messages.
+func ensureQueue(ctx context.Context, c *sqs.Client, name string, attrs map[string]string) (string, error) {
+	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
+	if err == nil {
+		return aws.ToString(q.QueueUrl), nil
+	}
+	var exists *sqstypes.QueueNameExists
+	if !errors.As(err, &exists) {
+		return "", fmt.Errorf("create queue %s: %w", name, err)
+	}
+	got, err := c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
+	if err != nil {
+		return "", fmt.Errorf("get URL of queue %s: %w", name, err)
+	}
+	if _, err := c.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: got.QueueUrl, Attributes: attrs}); err != nil {
+		return "", fmt.Errorf("set attributes of queue %s: %w", name, err)
+	}
+	return aws.ToString(got.QueueUrl), nil
 }

@@ -132,6 +132,25 @@ func TestSQSMessagesSurviveSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A deleted queue and a purged queue's messages stay gone.
+	for _, name := range []string{"durable-gone", "durable-purged"} {
+		o, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: o.QueueUrl, MessageBody: aws.String("x")}); err != nil {
+			t.Fatal(err)
+		}
+		if name == "durable-gone" {
+			_, err = c.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: o.QueueUrl})
+		} else {
+			_, err = c.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: o.QueueUrl})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	got := map[string]sqstypes.Message{}
 	for got["deleted"].ReceiptHandle == nil || got["in-flight"].ReceiptHandle == nil {
 		out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
@@ -168,6 +187,17 @@ func TestSQSMessagesSurviveSIGKILL(t *testing.T) {
 		if got := qa.Attributes[k]; got != want {
 			t.Errorf("attribute %s after restart = %q, want %q", k, got, want)
 		}
+	}
+
+	if _, err := c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("durable-gone")}); err == nil {
+		t.Error("a queue deleted before the kill is back after the restart")
+	}
+	purged, err := c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("durable-purged")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: purged.QueueUrl}); err != nil || len(out.Messages) != 0 {
+		t.Errorf("purged queue after restart: %v, err %v; want no messages", out, err)
 	}
 
 	var bodies []string
@@ -233,13 +263,13 @@ func TestSQSMessagesSurviveSIGKILL(t *testing.T) {
 	if got := n.Attributes["ApproximateNumberOfMessages"]; got != "0" {
 		t.Errorf("messages after deleting all and restarting = %s, want 0", got)
 	}
-	// Each start rewrites the journal as what is live: two queues and the
-	// one message left in the dead-letter queue.
+	// Each start rewrites the journal as what is live: three queues and
+	// the one message left in the dead-letter queue.
 	journal, err := os.ReadFile(filepath.Join(dir, "journal.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lines := strings.Count(string(journal), "\n"); lines != 3 {
-		t.Errorf("journal after restart has %d lines, want 3 (compacted):\n%s", lines, journal)
+	if lines := strings.Count(string(journal), "\n"); lines != 4 {
+		t.Errorf("journal after restart has %d lines, want 4 (compacted):\n%s", lines, journal)
 	}
 }

@@ -152,7 +152,7 @@ func callerSide() string {
 		switch {
 		case strings.Contains(f.Function, "hooksentry/pkg/ingest."):
 			return sideIngest
-		case strings.Contains(f.Function, "hooksentry/pkg/delivery."), strings.Contains(f.Function, "hooksentry/pkg/sqspoller."):
+		case strings.Contains(f.Function, "hooksentry/pkg/delivery."), strings.Contains(f.Function, "hooksentry/pkg/local/esm."):
 			return sideDelivery
 		}
 		if !more {

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/hooksentry/hooksentry/pkg/localstack"
+	localstack "github.com/hooksentry/hooksentry/pkg/local/stack"
 	"github.com/hooksentry/hooksentry/pkg/testkit"
 )
 

@@ -28,7 +28,7 @@ import (
 
 	"github.com/hooksentry/hooksentry/pkg/delivery"
 	"github.com/hooksentry/hooksentry/pkg/event"
-	"github.com/hooksentry/hooksentry/pkg/localstack"
+	localstack "github.com/hooksentry/hooksentry/pkg/local/stack"
 	"github.com/hooksentry/hooksentry/pkg/testkit"
 )
 

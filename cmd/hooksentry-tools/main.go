@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/hooksentry/hooksentry/pkg/emulator"
+	"github.com/hooksentry/hooksentry/pkg/local/emulator"
 )
 
 func main() {

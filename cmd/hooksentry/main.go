@@ -30,9 +30,9 @@ import (
 
 	"github.com/hooksentry/hooksentry/pkg/app"
 	"github.com/hooksentry/hooksentry/pkg/config"
-	"github.com/hooksentry/hooksentry/pkg/emulator"
-	"github.com/hooksentry/hooksentry/pkg/jwtauth"
-	"github.com/hooksentry/hooksentry/pkg/localstack"
+	"github.com/hooksentry/hooksentry/pkg/local/devauth"
+	"github.com/hooksentry/hooksentry/pkg/local/emulator"
+	localstack "github.com/hooksentry/hooksentry/pkg/local/stack"
 	"github.com/hooksentry/hooksentry/pkg/store"
 )
 
@@ -44,7 +44,7 @@ const usage = `usage:
 
 Settings: HOOKSENTRY_STATE_DIR (.hooksentry), HOOKSENTRY_LOCAL_ADDR (127.0.0.1:8080),
 HOOKSENTRY_DYNAMODB_PORT, HOOKSENTRY_KMS_PORT, HOOKSENTRY_SQS_PORT (0 = any free port),
-HOOKSENTRY_LOCAL_WORKERS (4), HOOKSENTRY_LOCAL_SWEEP_INTERVAL (1m),
+HOOKSENTRY_LOCAL_WORKERS (4; 0 = none), HOOKSENTRY_LOCAL_SWEEP_INTERVAL (1m),
 and the HOOKSENTRY_* function settings of the README.
 `
 
@@ -110,10 +110,15 @@ func runStack(stdout, stderr io.Writer) error {
 	workers := 4
 	if v := os.Getenv("HOOKSENTRY_LOCAL_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 64 {
-			return fmt.Errorf("HOOKSENTRY_LOCAL_WORKERS: %q is not an integer from 1 to 64", v)
+		if err != nil || n < 0 || n > 64 {
+			return fmt.Errorf("HOOKSENTRY_LOCAL_WORKERS: %q is not an integer from 0 to 64", v)
 		}
 		workers = n
+	}
+	// 0 runs no delivery workers: events are accepted and stay queued.
+	optWorkers := workers
+	if workers == 0 {
+		optWorkers = -1
 	}
 	sweep := time.Minute
 	if v := os.Getenv("HOOKSENTRY_LOCAL_SWEEP_INTERVAL"); v != "" {
@@ -136,7 +141,7 @@ func runStack(stdout, stderr io.Writer) error {
 	st, err := localstack.Start(ctx, localstack.Options{
 		StateDir: stateDir(), Addr: addr,
 		DynamoDBPort: ports[0], KMSPort: ports[1], SQSPort: ports[2],
-		Workers: workers, SweepInterval: sweep,
+		Workers: optWorkers, SweepInterval: sweep,
 		Log: stderr,
 	})
 	if err != nil {
@@ -251,7 +256,7 @@ func token(args []string, stdout io.Writer) error {
 	if *tenant == "" {
 		return errors.New("token: --tenant is required")
 	}
-	iss, err := jwtauth.LoadOrCreateIssuer(stateDir())
+	iss, err := devauth.LoadOrCreateIssuer(stateDir())
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hooksentry/hooksentry/pkg/localstack"
+	localstack "github.com/hooksentry/hooksentry/pkg/local/stack"
 )
 
 // TestRunServesStackAndCLIWorksAgainstIt is what `make run` does on a fresh

@@ -1,15 +1,14 @@
 // Command create-destination is the Lambda function behind POST /api/v1/destinations;
 // it seals credentials with KMS.
+//
+// Its wiring is in pkg/app/fn/createdestination, shared with the local stack.
 package main
 
 import (
 	"github.com/hooksentry/hooksentry/pkg/app"
-	"github.com/hooksentry/hooksentry/pkg/envelope"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/createdestination"
 )
 
 func main() {
-	app.Start("create-destination", func(env *app.Env) (any, error) {
-		sealer := envelope.New(env.AWSConfig(), env.Config.KMSKeyID)
-		return env.ManagementFunction("create-destination", app.ManagementDeps{Sealer: sealer}), nil
-	})
+	app.Start("create-destination", createdestination.Handler)
 }

@@ -1,13 +1,14 @@
 // Command delete-destination is the Lambda function behind one management route (see
 // httpapi.Routes). It needs no KMS or SQS client, so it links neither.
+//
+// Its wiring is in pkg/app/fn/deletedestination, shared with the local stack.
 package main
 
 import (
 	"github.com/hooksentry/hooksentry/pkg/app"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/deletedestination"
 )
 
 func main() {
-	app.Start("delete-destination", func(env *app.Env) (any, error) {
-		return env.ManagementFunction("delete-destination", app.ManagementDeps{}), nil
-	})
+	app.Start("delete-destination", deletedestination.Handler)
 }

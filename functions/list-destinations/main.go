@@ -1,13 +1,14 @@
 // Command list-destinations is the Lambda function behind one management route (see
 // httpapi.Routes). It needs no KMS or SQS client, so it links neither.
+//
+// Its wiring is in pkg/app/fn/listdestinations, shared with the local stack.
 package main
 
 import (
 	"github.com/hooksentry/hooksentry/pkg/app"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/listdestinations"
 )
 
 func main() {
-	app.Start("list-destinations", func(env *app.Env) (any, error) {
-		return env.ManagementFunction("list-destinations", app.ManagementDeps{}), nil
-	})
+	app.Start("list-destinations", listdestinations.Handler)
 }

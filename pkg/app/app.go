@@ -1,11 +1,12 @@
 // Package app is HookSentry's composition root: it reads settings, builds
 // the AWS configuration once per process (never per invocation), and wires
-// the domain services into the handlers each Lambda function runs. The local
-// stack (pkg/localstack) uses the same constructors, so `make run` executes
-// exactly the code that Lambda does.
+// the domain services into the handlers each Lambda function runs. Each
+// function's wiring is defined once, in its package under pkg/app/fn, which
+// both its functions/<name>/main.go and the local stack (pkg/local/stack)
+// call, so `make run` executes exactly the code that Lambda does.
 //
 // The package imports no SDK service client but DynamoDB's: a function links
-// (and initialises, at cold start) only the clients its main.go wires in,
+// (and initialises, at cold start) only the clients its fn package wires in,
 // such as envelope.New for KMS or queue.New for SQS.
 package app
 
@@ -146,11 +147,12 @@ func (e *Env) Worker(sealer destination.Sealer, q delivery.Queue) (*delivery.Wor
 func (e *Env) FunctionTimeout() time.Duration { return config.DeliverFunctionTimeout }
 
 // Start is every function's main: it loads the environment, builds the
-// handler, and hands it to the Lambda runtime. A configuration error stops
-// start-up with a message naming the function and the setting.
-func Start(function string, build func(env *Env) (any, error)) {
+// handler with the function's wiring (its package's Handler in pkg/app/fn),
+// and hands it to the Lambda runtime. A configuration error stops start-up
+// with a message naming the function and the setting.
+func Start[H any](function string, build func(env *Env) (H, error)) {
 	env, err := LoadEnv(context.Background())
-	var handler any
+	var handler H
 	if err == nil {
 		handler, err = build(env)
 	}

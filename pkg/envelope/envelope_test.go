@@ -17,8 +17,8 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/hooksentry/hooksentry/pkg/destination"
-	"github.com/hooksentry/hooksentry/pkg/emulator/emulatortest"
 	"github.com/hooksentry/hooksentry/pkg/envelope"
+	"github.com/hooksentry/hooksentry/pkg/local/emulator/emulatortest"
 )
 
 func TestMain(m *testing.M) {

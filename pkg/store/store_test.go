@@ -19,7 +19,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/delivery/deliverytest"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/destination/destinationtest"
-	"github.com/hooksentry/hooksentry/pkg/emulator/emulatortest"
+	"github.com/hooksentry/hooksentry/pkg/local/emulator/emulatortest"
 	"github.com/hooksentry/hooksentry/pkg/store"
 )
 

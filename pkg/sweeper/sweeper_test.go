@@ -20,8 +20,8 @@ import (
 
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/destination/destinationtest"
-	"github.com/hooksentry/hooksentry/pkg/emulator/emulatortest"
 	"github.com/hooksentry/hooksentry/pkg/event"
+	"github.com/hooksentry/hooksentry/pkg/local/emulator/emulatortest"
 	"github.com/hooksentry/hooksentry/pkg/queue"
 	"github.com/hooksentry/hooksentry/pkg/store"
 	"github.com/hooksentry/hooksentry/pkg/sweeper"

@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/hooksentry/hooksentry/pkg/localstack"
+	localstack "github.com/hooksentry/hooksentry/pkg/local/stack"
 	"github.com/hooksentry/hooksentry/pkg/store"
 	"github.com/hooksentry/hooksentry/pkg/testkit"
 )

@@ -19,7 +19,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/hooksentry/hooksentry/pkg/destination"
-	"github.com/hooksentry/hooksentry/pkg/jwtauth"
+	"github.com/hooksentry/hooksentry/pkg/local/devauth"
 )
 
 // httpDo sends a request to the local gateway. auth is the whole
@@ -167,9 +167,9 @@ var otherKey = sync.OnceValue(func() *rsa.PrivateKey {
 
 // issuerVariant loads the stack's signing key into a second Issuer whose
 // fields can be changed without touching the stack's.
-func issuerVariant(t *testing.T, change func(*jwtauth.Issuer)) string {
+func issuerVariant(t *testing.T, change func(*devauth.Issuer)) string {
 	t.Helper()
-	iss, err := jwtauth.LoadOrCreateIssuer(stateDir)
+	iss, err := devauth.LoadOrCreateIssuer(stateDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func signed(t *testing.T, method jwt.SigningMethod, key any, kid string) string 
 	t.Helper()
 	now := time.Now()
 	tok := jwt.NewWithClaims(method, jwt.MapClaims{
-		"iss": jwtauth.DefaultIssuer, "aud": jwtauth.DefaultAudience, "sub": "t", "tenant_id": "t",
+		"iss": devauth.DefaultIssuer, "aud": devauth.DefaultAudience, "sub": "t", "tenant_id": "t",
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 	})
 	if kid != "" {
@@ -235,10 +235,10 @@ func TestJWTRejected(t *testing.T) {
 		{"another key with the issuer's kid", "Bearer " + signed(t, jwt.SigningMethodRS256, otherKey(), kid)},
 		{"another key with its own kid", "Bearer " + signed(t, jwt.SigningMethodRS256, otherKey(), "other-kid")},
 		{"no kid", "Bearer " + signed(t, jwt.SigningMethodRS256, otherKey(), "")},
-		{"expired", "Bearer " + issuerVariant(t, func(i *jwtauth.Issuer) { i.Now = func() time.Time { return time.Now().Add(-2 * time.Hour) } })},
-		{"not yet valid", "Bearer " + issuerVariant(t, func(i *jwtauth.Issuer) { i.Now = func() time.Time { return time.Now().Add(time.Hour) } })},
-		{"wrong audience", "Bearer " + issuerVariant(t, func(i *jwtauth.Issuer) { i.Audience = "someone-else" })},
-		{"wrong issuer", "Bearer " + issuerVariant(t, func(i *jwtauth.Issuer) { i.IssuerURL = "https://evil.example" })},
+		{"expired", "Bearer " + issuerVariant(t, func(i *devauth.Issuer) { i.Now = func() time.Time { return time.Now().Add(-2 * time.Hour) } })},
+		{"not yet valid", "Bearer " + issuerVariant(t, func(i *devauth.Issuer) { i.Now = func() time.Time { return time.Now().Add(time.Hour) } })},
+		{"wrong audience", "Bearer " + issuerVariant(t, func(i *devauth.Issuer) { i.Audience = "someone-else" })},
+		{"wrong issuer", "Bearer " + issuerVariant(t, func(i *devauth.Issuer) { i.IssuerURL = "https://evil.example" })},
 		{"alg none", "Bearer " + signed(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, kid)},
 		{"HS256 keyed with the public key", "Bearer " + signed(t, jwt.SigningMethodHS256, pubPEM, kid)},
 		{"HS256 with a shared secret", "Bearer " + signed(t, jwt.SigningMethodHS256, []byte("secret"), kid)},
@@ -266,7 +266,7 @@ func TestJWTRejected(t *testing.T) {
 
 	// Sanity: the variant issuer's unchanged tokens are accepted, so the
 	// cases above fail for the reason they name.
-	ok := issuerVariant(t, func(*jwtauth.Issuer) {})
+	ok := issuerVariant(t, func(*devauth.Issuer) {})
 	if r := httpDo(t, "GET", "/api/v1/destinations", "Bearer "+ok, ""); r.Status != http.StatusOK {
 		t.Errorf("token of the unchanged variant issuer: got %v, want 200", r)
 	}
@@ -275,7 +275,7 @@ func TestJWTRejected(t *testing.T) {
 // TestTokenWithoutTenantClaim: a valid JWT that names no tenant passes the
 // authorizer but is refused by the function.
 func TestTokenWithoutTenantClaim(t *testing.T) {
-	token := issuerVariant(t, func(i *jwtauth.Issuer) { i.TenantClaim = "org_id" })
+	token := issuerVariant(t, func(i *devauth.Issuer) { i.TenantClaim = "org_id" })
 	r := httpDo(t, "GET", "/api/v1/destinations", "Bearer "+token, "")
 	wantProblem(t, r, http.StatusUnauthorized)
 }

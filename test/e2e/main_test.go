@@ -30,7 +30,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/app"
 	"github.com/hooksentry/hooksentry/pkg/httpapi"
 	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
-	"github.com/hooksentry/hooksentry/pkg/localstack"
+	localstack "github.com/hooksentry/hooksentry/pkg/local/stack"
 	"github.com/hooksentry/hooksentry/pkg/store"
 	"github.com/hooksentry/hooksentry/pkg/testkit"
 )

@@ -8,7 +8,7 @@
 // "--port 0" as "use the default 4567", so it cannot ask the kernel for a
 // free port. Here --port 0 (the default) works, and once the server listens
 // it prints exactly one line "dynalite listening on http://HOST:PORT" so
-// that pkg/emulator can learn the real port without racing for it.
+// that pkg/local/emulator can learn the real port without racing for it.
 //
 // With --path the tables live in a LevelDB directory and survive restarts.
 // Without it dynalite keeps everything in memory.

@@ -3,7 +3,7 @@
 //
 // It does what local-kms's own main (start.go and src.Run) does, except
 // that upstream always listens on all interfaces (":PORT"), and this one on
-// 127.0.0.1:PORT. pkg/emulator builds it into bin/local-kms.
+// 127.0.0.1:PORT. pkg/local/emulator builds it into bin/local-kms.
 //
 // Configuration, all optional, through environment variables as upstream:
 //
@@ -19,7 +19,7 @@
 // SEED_PATH) are deprecated there and not read here.
 //
 // Once listening it logs "Local KMS started on 127.0.0.1:PORT" with the
-// port it got; pkg/emulator reads the port from that line. On SIGTERM or
+// port it got; pkg/local/emulator reads the port from that line. On SIGTERM or
 // SIGINT it stops serving, closes the database and exits 0.
 package main
 
@@ -44,7 +44,7 @@ import (
 const upstreamModule = "github.com/nsmithuk/local-kms"
 
 // shutdownTimeout bounds how long in-flight requests may take after a
-// stop signal. pkg/emulator sends SIGKILL 5 seconds after SIGTERM.
+// stop signal. pkg/local/emulator sends SIGKILL 5 seconds after SIGTERM.
 const shutdownTimeout = 3 * time.Second
 
 func main() {

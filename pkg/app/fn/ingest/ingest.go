@@ -1,0 +1,15 @@
+// Package ingest wires the ingest function: the public route POST
+// /ingest/{token}. It enqueues accepted events on SQS.
+package ingest
+
+import (
+	"github.com/hooksentry/hooksentry/pkg/app"
+	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
+	"github.com/hooksentry/hooksentry/pkg/queue"
+)
+
+// Handler builds the function's handler from env, for its main and the
+// local stack.
+func Handler(env *app.Env) (lambdahttp.Handler, error) {
+	return env.IngestFunction(queue.New(env.AWSConfig(), env.Config.QueueURL, env.Store())), nil
+}

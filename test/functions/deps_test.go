@@ -1,0 +1,101 @@
+package functions_test
+
+import (
+	"maps"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/hooksentry/hooksentry"
+
+// functionDeps returns, for each functions/<name> package, its transitive
+// dependencies (go list -deps).
+func functionDeps(t *testing.T, pattern string) map[string][]string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Deps}} {{.}}{{end}}`, pattern)
+	cmd.Dir = filepath.Join("..", "..")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pattern, err)
+	}
+	deps := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) > 0 {
+			deps[strings.TrimPrefix(fields[0], module+"/")] = fields[1:]
+		}
+	}
+	return deps
+}
+
+// TestNoFunctionLinksTheLocalStack keeps pkg/local/... (emulators, the local
+// gateway and authorizer, the event source mapping) out of every Lambda
+// binary: none of it may end up in what is deployed.
+func TestNoFunctionLinksTheLocalStack(t *testing.T) {
+	const local = module + "/pkg/local"
+	fns := functionDeps(t, "./functions/...")
+	if len(fns) != 9 {
+		t.Fatalf("go list found %d functions/* packages, want 9", len(fns))
+	}
+	for fn, deps := range fns {
+		for _, dep := range deps {
+			if dep == local || strings.HasPrefix(dep, local+"/") {
+				t.Errorf("%s depends on %s", fn, dep)
+			}
+		}
+	}
+	// The check itself: a package under pkg/local is seen when linked.
+	if !slices.Contains(functionDeps(t, "./cmd/hooksentry")["cmd/hooksentry"], local+"/stack") {
+		t.Errorf("go list does not show cmd/hooksentry depending on %s/stack; the check above would miss it too", local)
+	}
+}
+
+// TestEachFunctionLinksOnlyItsWiringAndClients: functions/<name> starts the
+// wiring of pkg/app/fn/<name> (which the local stack calls too), and links
+// only the AWS SDK clients that wiring uses, so that a cold start initialises
+// no client the function does not need.
+func TestEachFunctionLinksOnlyItsWiringAndClients(t *testing.T) {
+	want := map[string][]string{
+		"create-destination":      {"dynamodb", "kms"},
+		"update-destination":      {"dynamodb", "kms", "sqs"},
+		"get-destination":         {"dynamodb"},
+		"list-destinations":       {"dynamodb"},
+		"delete-destination":      {"dynamodb"},
+		"regenerate-ingest-token": {"dynamodb"},
+		"ingest":                  {"dynamodb", "sqs"},
+		"deliver":                 {"dynamodb", "kms", "sqs"},
+		"sweeper":                 {"dynamodb", "sqs"},
+	}
+	const sdk = "github.com/aws/aws-sdk-go-v2/service/"
+	fns := functionDeps(t, "./functions/...")
+	if got := slices.Sorted(maps.Keys(fns)); len(got) != len(want) {
+		t.Fatalf("functions: %v, want the %d of this test", got, len(want))
+	}
+	for name, clients := range want {
+		deps, ok := fns["functions/"+name]
+		if !ok {
+			t.Errorf("no package functions/%s", name)
+			continue
+		}
+		wiring := module + "/pkg/app/fn/" + strings.ReplaceAll(name, "-", "")
+		var fnPkgs, got []string
+		for _, dep := range deps {
+			if strings.HasPrefix(dep, module+"/pkg/app/fn/") {
+				fnPkgs = append(fnPkgs, dep)
+			}
+			if rest, ok := strings.CutPrefix(dep, sdk); ok && !strings.Contains(rest, "/") {
+				got = append(got, rest)
+			}
+		}
+		if !slices.Equal(fnPkgs, []string{wiring}) {
+			t.Errorf("functions/%s links wiring %v, want exactly %s", name, fnPkgs, wiring)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, clients) {
+			t.Errorf("functions/%s links SDK clients %v, want %v", name, got, clients)
+		}
+	}
+}

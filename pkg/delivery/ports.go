@@ -22,10 +22,12 @@ type TargetStore interface {
 
 // LeaseStore guards the concurrency limit: leases on the shared state item.
 type LeaseStore interface {
+	// LoadState reads the state; apperror NotFound once the destination
+	// was deleted.
 	LoadState(ctx context.Context, destinationID string) (State, error)
 	// WriteLeases replaces the lease map if its version is still version;
-	// otherwise it returns an apperror Conflict. It never creates the
-	// state of a deleted destination (apperror NotFound).
+	// otherwise (or if the state is gone) it returns an apperror Conflict.
+	// It never creates the state of a deleted destination.
 	WriteLeases(ctx context.Context, destinationID string, leases map[string]Lease, version int64) error
 	// ReleaseLease gives a lease back and records the batch's outcome for
 	// the breaker in the same write; it returns the consecutive failures.

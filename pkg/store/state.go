@@ -118,6 +118,9 @@ func (st *Store) LoadState(ctx context.Context, destinationID string) (delivery.
 	if err != nil {
 		return delivery.State{}, fmt.Errorf("load state of %s: %w", destinationID, err)
 	}
+	if len(out.Item) == 0 {
+		return delivery.State{}, apperror.New(apperror.NotFound, "destination %s has no delivery state", destinationID)
+	}
 	return decodeState(out.Item), nil
 }
 
@@ -140,25 +143,14 @@ func (st *Store) WriteLeases(ctx context.Context, destinationID string, leases m
 		},
 	})
 	if isConditionFailed(err) {
-		if st.stateGone(ctx, destinationID) {
-			return apperror.New(apperror.NotFound, "destination %s has no delivery state", destinationID)
-		}
+		// Or the item is gone: the caller's LoadState tells (NotFound), at
+		// no extra read on the contended path.
 		return apperror.New(apperror.Conflict, "leases of %s changed concurrently", destinationID)
 	}
 	if err != nil {
 		return fmt.Errorf("write leases of %s: %w", destinationID, err)
 	}
 	return nil
-}
-
-// stateGone reports whether the state item is missing (its destination was
-// deleted); it is only asked after a failed condition.
-func (st *Store) stateGone(ctx context.Context, destinationID string) bool {
-	pk, sk := DestinationStateKey(destinationID)
-	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: st.table(), Key: key(pk, sk), ConsistentRead: aws.Bool(true), ProjectionExpression: aws.String("pk"),
-	})
-	return err == nil && len(out.Item) == 0
 }
 
 // ReleaseLease gives back a lease and records the batch's outcome for the

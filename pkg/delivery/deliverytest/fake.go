@@ -176,17 +176,14 @@ func (s *Fake) LoadState(_ context.Context, id string) (delivery.State, error) {
 	if st := s.states[id]; st != nil {
 		return copyState(*st), nil
 	}
-	return delivery.State{Leases: map[string]delivery.Lease{}}, nil
+	return delivery.State{}, apperror.New(apperror.NotFound, "destination %s has no delivery state", id)
 }
 
 func (s *Fake) WriteLeases(_ context.Context, id string, leases map[string]delivery.Lease, version int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.states[id]
-	switch {
-	case st == nil:
-		return apperror.New(apperror.NotFound, "destination %s has no delivery state", id)
-	case st.LeaseVersion != version:
+	if st == nil || st.LeaseVersion != version {
 		return apperror.New(apperror.Conflict, "leases of %s changed concurrently", id)
 	}
 	st.Leases, st.LeaseVersion = maps.Clone(leases), version+1

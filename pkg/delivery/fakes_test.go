@@ -31,9 +31,9 @@ func (q *fakeQueue) Send(_ context.Context, m event.Message) error {
 	return nil
 }
 
-// EnqueueBatch records msgs as enqueued; onEnqueue, when set, runs first
+// PublishBatch records msgs as enqueued; onEnqueue, when set, runs first
 // (a test interleaves another worker's step there).
-func (q *fakeQueue) EnqueueBatch(_ context.Context, msgs []event.Message) ([]int, error) {
+func (q *fakeQueue) PublishBatch(_ context.Context, msgs []event.Message) ([]int, error) {
 	if q.onEnqueue != nil {
 		q.onEnqueue(msgs)
 	}

@@ -123,7 +123,7 @@ func (w *Worker) drain(ctx context.Context, destinationID string) error {
 			msgs[i] = h.Message
 			msgs[i].NotBefore = 0
 		}
-		failed, err := w.Queue.EnqueueBatch(ctx, msgs)
+		failed, err := w.Queue.PublishBatch(ctx, msgs)
 		if err != nil {
 			w.log().ErrorContext(ctx, "re-drive held events", "destinationId", destinationID, "failed", len(failed), "error", err)
 		}

@@ -91,11 +91,13 @@ type Store interface {
 	EventStore
 }
 
-// Queue puts messages back on the delivery queue.
+// Queue puts messages back on the delivery queue (an event.Publisher).
 type Queue interface {
+	// Send enqueues a message that fits: a retry, a reference, a control
+	// message.
 	Send(ctx context.Context, m event.Message) error
-	// EnqueueBatch sends many with few requests and returns the indexes
-	// of the messages it could not send. Bodies too large for a message
-	// are stored first.
-	EnqueueBatch(ctx context.Context, msgs []event.Message) ([]int, error)
+	// PublishBatch makes many events durable with few requests (storing
+	// bodies too large for a message first) and returns the indexes of
+	// those it could not.
+	PublishBatch(ctx context.Context, msgs []event.Message) ([]int, error)
 }

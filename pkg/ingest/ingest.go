@@ -25,10 +25,10 @@ type Tokens interface {
 	ResolveIngestToken(ctx context.Context, hash string) (destinationID, tenantID string, found bool, err error)
 }
 
-// Queue makes an event durable: once Enqueue returns nil the event will be
-// delivered at least once.
+// Queue makes an event durable (an event.Publisher): once Publish returns
+// nil the event will be delivered at least once.
 type Queue interface {
-	Enqueue(ctx context.Context, m event.Message) error
+	Publish(ctx context.Context, m event.Message) error
 }
 
 // Handler serves POST /ingest/{token}.
@@ -90,7 +90,7 @@ func (h *Handler) accept(r *http.Request) (string, error) {
 		Headers:       event.Forwardable(r.Header),
 		Body:          body,
 	}
-	if err := h.Queue.Enqueue(r.Context(), m); err != nil {
+	if err := h.Queue.Publish(r.Context(), m); err != nil {
 		return "", err
 	}
 	return m.EventID, nil

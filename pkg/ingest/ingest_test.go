@@ -47,7 +47,7 @@ type fakeQueue struct {
 	err  error
 }
 
-func (q *fakeQueue) Enqueue(_ context.Context, m event.Message) error {
+func (q *fakeQueue) Publish(_ context.Context, m event.Message) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.err != nil {

@@ -1,6 +1,7 @@
 // Package queue owns HookSentry's use of SQS: sending event messages with a
 // delay (chaining delays longer than SQS's 15-minute maximum through the
-// message's NotBefore), in batches where possible.
+// message's NotBefore), in batches where possible. It talks to SQS only:
+// what to do with an event too large for a message is event.Publisher's.
 package queue
 
 import (
@@ -27,10 +28,9 @@ type SQS interface {
 
 // Queue sends messages to the delivery queue.
 type Queue struct {
-	SQS    SQS
-	URL    string
-	Events EventStore // for bodies too large for a message
-	Now    func() time.Time
+	SQS SQS
+	URL string
+	Now func() time.Time
 }
 
 func (q *Queue) now() time.Time {
@@ -51,11 +51,15 @@ func (q *Queue) delaySeconds(m event.Message) int32 {
 	return int32((d + time.Second - 1) / time.Second)
 }
 
-// Send enqueues one message.
+// Send enqueues one message, delayed until its NotBefore (at most 15
+// minutes); event.ErrTooLarge if it does not fit in a message.
 func (q *Queue) Send(ctx context.Context, m event.Message) error {
 	body, err := m.Encode()
 	if err != nil {
 		return err
+	}
+	if len(body) > event.MaxInlineMessage {
+		return fmt.Errorf("send message %s: %w", m.EventID, event.ErrTooLarge)
 	}
 	_, err = q.SQS.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl: aws.String(q.URL), MessageBody: aws.String(body), DelaySeconds: q.delaySeconds(m),
@@ -69,47 +73,39 @@ func (q *Queue) Send(ctx context.Context, m event.Message) error {
 // maxBatchPayload is SQS's limit on the total size of one batch request.
 const maxBatchPayload = 256 << 10
 
-// EnqueueBatch enqueues messages with as few requests as SQS allows (ten
-// messages or 256 KiB per request); a message too large for the queue goes
-// through Enqueue. It returns the indexes of messages that were not
-// accepted, with the first error.
-func (q *Queue) EnqueueBatch(ctx context.Context, msgs []event.Message) (failed []int, err error) {
-	note := func(e error, idx ...int) {
-		failed = append(failed, idx...)
-		if err == nil {
-			err = e
-		}
-	}
+// SendBatch enqueues messages with as few requests as SQS allows (ten
+// messages or 256 KiB per request) and returns one error per message, nil
+// for those sent; event.ErrTooLarge for one that does not fit.
+func (q *Queue) SendBatch(ctx context.Context, msgs []event.Message) []error {
+	errs := make([]error, len(msgs))
 	var entries []types.SendMessageBatchRequestEntry
 	size := 0
 	flush := func() {
 		if len(entries) == 0 {
 			return
 		}
-		out, sendErr := q.SQS.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.URL), Entries: entries})
-		if sendErr != nil {
+		out, err := q.SQS.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.URL), Entries: entries})
+		if err != nil {
 			for _, e := range entries {
 				i, _ := strconv.Atoi(aws.ToString(e.Id))
-				note(fmt.Errorf("send message batch: %w", sendErr), i)
+				errs[i] = fmt.Errorf("send message batch: %w", err)
 			}
 		} else {
 			for _, f := range out.Failed {
 				i, _ := strconv.Atoi(aws.ToString(f.Id))
-				note(fmt.Errorf("send message batch entry: %s %s", aws.ToString(f.Code), aws.ToString(f.Message)), i)
+				errs[i] = fmt.Errorf("send message batch entry: %s %s", aws.ToString(f.Code), aws.ToString(f.Message))
 			}
 		}
 		entries, size = nil, 0
 	}
 	for i, m := range msgs {
-		body, encErr := m.Encode()
+		body, err := m.Encode()
 		switch {
-		case encErr != nil:
-			note(encErr, i)
+		case err != nil:
+			errs[i] = err
 			continue
 		case len(body) > event.MaxInlineMessage:
-			if e := q.Enqueue(ctx, m); e != nil {
-				note(e, i)
-			}
+			errs[i] = fmt.Errorf("send message %s: %w", m.EventID, event.ErrTooLarge)
 			continue
 		}
 		if len(entries) == 10 || size+len(body) > maxBatchPayload {
@@ -121,44 +117,12 @@ func (q *Queue) EnqueueBatch(ctx context.Context, msgs []event.Message) (failed 
 		size += len(body)
 	}
 	flush()
-	return failed, err
-}
-
-// EventStore keeps events whose bodies do not fit in a message.
-type EventStore interface {
-	PutEvent(ctx context.Context, m event.Message, status string, due time.Time) error
-}
-
-// Enqueue sends an event, storing its body in the table first when the
-// message would exceed SQS's size limit. Only then is it durable.
-func (q *Queue) Enqueue(ctx context.Context, m event.Message) error {
-	body, err := m.Encode()
-	if err != nil {
-		return err
-	}
-	if len(body) <= event.MaxInlineMessage {
-		_, err = q.SQS.SendMessage(ctx, &sqs.SendMessageInput{
-			QueueUrl: aws.String(q.URL), MessageBody: aws.String(body), DelaySeconds: q.delaySeconds(m),
-		})
-		if err != nil {
-			return fmt.Errorf("send message %s: %w", m.EventID, err)
-		}
-		return nil
-	}
-	if q.Events == nil {
-		return fmt.Errorf("event %s is too large for a message and no event store is configured", m.EventID)
-	}
-	if err := q.Events.PutEvent(ctx, m, event.StatusPending, q.now().Add(event.StoredGrace)); err != nil {
-		return err
-	}
-	return q.Send(ctx, m.Reference())
+	return errs
 }
 
 // New returns the delivery queue at url, with an SQS client built from cfg.
-// events stores bodies too large for a message; it may be nil where only
-// small or control messages are sent.
-func New(cfg aws.Config, url string, events EventStore) *Queue {
-	return &Queue{SQS: sqs.NewFromConfig(cfg), URL: url, Events: events}
+func New(cfg aws.Config, url string) *Queue {
+	return &Queue{SQS: sqs.NewFromConfig(cfg), URL: url}
 }
 
 // RequestDrain asks a worker to re-drive the held events of a destination.

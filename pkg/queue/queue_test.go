@@ -88,14 +88,16 @@ func TestSendDelaysUntilNotBeforeAtMostFifteenMinutes(t *testing.T) {
 	}
 }
 
-func TestEnqueueStoresBodiesTooLargeForAMessage(t *testing.T) {
+// The publisher's stored-body protocol over the real queue adapter.
+
+func TestPublishStoresBodiesTooLargeForAMessage(t *testing.T) {
 	f, ev := &fakeSQS{}, &fakeEvents{}
-	q := &Queue{SQS: f, URL: "https://sqs/q", Events: ev, Now: func() time.Time { return now }}
+	q := &event.Publisher{Queue: &Queue{SQS: f, URL: "https://sqs/q", Now: func() time.Time { return now }}, Bodies: ev, Now: func() time.Time { return now }}
 	small := event.Message{EventID: "small", DestinationID: "d", Body: []byte("hi"), Headers: [][2]string{{"X", "1"}}}
 	large := event.Message{EventID: "large", DestinationID: "d", Body: []byte(strings.Repeat("x", event.MaxBodySize)), ContentType: "text/plain"}
 	for _, m := range []event.Message{small, large} {
-		if err := q.Enqueue(context.Background(), m); err != nil {
-			t.Fatalf("Enqueue %s: %v", m.EventID, err)
+		if err := q.Publish(context.Background(), m); err != nil {
+			t.Fatalf("Publish %s: %v", m.EventID, err)
 		}
 	}
 	if len(ev.stored) != 1 || ev.stored[0].EventID != "large" || ev.status[0] != "Pending" || len(ev.stored[0].Body) != event.MaxBodySize {
@@ -114,17 +116,25 @@ func TestEnqueueStoresBodiesTooLargeForAMessage(t *testing.T) {
 	}
 }
 
-func TestEnqueueWithoutEventStoreRefusesLargeBodies(t *testing.T) {
-	q := &Queue{SQS: &fakeSQS{}, URL: "https://sqs/q"}
+func TestPublishWithoutBodyStoreRefusesLargeBodies(t *testing.T) {
+	f := &fakeSQS{}
+	q := &Queue{SQS: f, URL: "https://sqs/q"}
 	m := event.Message{EventID: "large", DestinationID: "d", Body: []byte(strings.Repeat("x", event.MaxBodySize))}
-	if err := q.Enqueue(context.Background(), m); err == nil {
-		t.Fatal("Enqueue accepted a body it cannot make durable")
+	if err := q.Send(context.Background(), m); !errors.Is(err, event.ErrTooLarge) {
+		t.Errorf("Send of a message too large: got %v, want ErrTooLarge", err)
+	}
+	if err := (&event.Publisher{Queue: q}).Publish(context.Background(), m); err == nil {
+		t.Fatal("Publish accepted a body it cannot make durable")
+	}
+	if len(f.sent) != 0 {
+		t.Errorf("sent %d messages, want none", len(f.sent))
 	}
 }
 
-func TestEnqueueBatchGroupsByCountAndSize(t *testing.T) {
+func TestPublishBatchGroupsByCountAndSize(t *testing.T) {
 	f, ev := &fakeSQS{failID: "11"}, &fakeEvents{}
-	q := &Queue{SQS: f, URL: "https://sqs/q", Events: ev}
+	sq := &Queue{SQS: f, URL: "https://sqs/q"}
+	q := &event.Publisher{Queue: sq, Bodies: ev}
 	msgs := make([]event.Message, 23)
 	for i := range msgs {
 		msgs[i] = event.Message{EventID: "e", DestinationID: "d"}
@@ -134,7 +144,7 @@ func TestEnqueueBatchGroupsByCountAndSize(t *testing.T) {
 	msgs[20].Body = []byte(strings.Repeat("a", 130<<10))
 	msgs[21].Body = []byte(strings.Repeat("b", 130<<10))
 	msgs[22].Body = []byte(strings.Repeat("c", 250<<10))
-	failed, err := q.EnqueueBatch(context.Background(), msgs)
+	failed, err := q.PublishBatch(context.Background(), msgs)
 	var sizes []int
 	for _, b := range f.batch {
 		total := 0
@@ -157,8 +167,8 @@ func TestEnqueueBatchGroupsByCountAndSize(t *testing.T) {
 	}
 
 	f = &fakeSQS{err: errors.New("unavailable")}
-	q.SQS = f
-	failed, err = q.EnqueueBatch(context.Background(), msgs[:4])
+	sq.SQS = f
+	failed, err = q.PublishBatch(context.Background(), msgs[:4])
 	if len(failed) != 4 || err == nil {
 		t.Errorf("on a request error failed = %v, err = %v; want all 4 and an error", failed, err)
 	}

@@ -76,7 +76,7 @@ func (e *env) sweeper() *sweeper.Sweeper {
 	now := func() time.Time { return e.now }
 	return &sweeper.Sweeper{
 		Store:  e.store,
-		Queue:  &queue.Queue{SQS: e.sqs, URL: e.queueURL, Events: e.store, Now: now},
+		Queue:  &queue.Queue{SQS: e.sqs, URL: e.queueURL, Now: now},
 		DLQ:    e.sqs,
 		DLQURL: e.dlqURL,
 		Now:    now,

@@ -202,6 +202,11 @@ func TestSuspendedToActiveResetsBreaker(t *testing.T) {
 	id := str(f.create(t, tenant, `{"url":"https://example.com/s"}`)["id"])
 	st := stack.Env.Store()
 	ctx := context.Background()
+	// As a worker does: its first read creates the delivery state, then the
+	// breaker opens.
+	if _, _, found, err := st.LoadTarget(ctx, id); err != nil || !found {
+		t.Fatalf("LoadTarget: %v, %v", found, err)
+	}
 	if ok, err := st.Suspend(ctx, id, time.Now().Add(time.Hour), time.Hour); err != nil || !ok {
 		t.Fatalf("Suspend: %v, %v", ok, err)
 	}

@@ -11,12 +11,13 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/app"
 	"github.com/hooksentry/hooksentry/pkg/delivery"
 	"github.com/hooksentry/hooksentry/pkg/envelope"
+	"github.com/hooksentry/hooksentry/pkg/event"
 	"github.com/hooksentry/hooksentry/pkg/queue"
 )
 
 // Worker builds the consumer from env.
 func Worker(env *app.Env) (*delivery.Worker, error) {
-	q := queue.New(env.AWSConfig(), env.Config.QueueURL, env.Store())
+	q := &event.Publisher{Queue: queue.New(env.AWSConfig(), env.Config.QueueURL), Bodies: env.Store()}
 	return env.Worker(envelope.New(env.AWSConfig(), env.Config.KMSKeyID), q)
 }
 

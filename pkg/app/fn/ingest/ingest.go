@@ -4,6 +4,7 @@ package ingest
 
 import (
 	"github.com/hooksentry/hooksentry/pkg/app"
+	"github.com/hooksentry/hooksentry/pkg/event"
 	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
 	"github.com/hooksentry/hooksentry/pkg/queue"
 )
@@ -11,5 +12,5 @@ import (
 // Handler builds the function's handler from env, for its main and the
 // local stack.
 func Handler(env *app.Env) (lambdahttp.Handler, error) {
-	return env.IngestFunction(queue.New(env.AWSConfig(), env.Config.QueueURL, env.Store())), nil
+	return env.IngestFunction(&event.Publisher{Queue: queue.New(env.AWSConfig(), env.Config.QueueURL), Bodies: env.Store()}), nil
 }

@@ -15,7 +15,7 @@ import (
 
 // Sweeper builds the sweeper from env.
 func Sweeper(env *app.Env) *sweeper.Sweeper {
-	q := queue.New(env.AWSConfig(), env.Config.QueueURL, env.Store())
+	q := queue.New(env.AWSConfig(), env.Config.QueueURL)
 	return sweeper.New(env.AWSConfig(), env.Store(), q, env.Config.DLQURL, env.Log)
 }
 

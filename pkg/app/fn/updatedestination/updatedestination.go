@@ -14,6 +14,6 @@ import (
 // local stack.
 func Handler(env *app.Env) (lambdahttp.Handler, error) {
 	sealer := envelope.New(env.AWSConfig(), env.Config.KMSKeyID)
-	drains := queue.New(env.AWSConfig(), env.Config.QueueURL, nil)
+	drains := queue.New(env.AWSConfig(), env.Config.QueueURL)
 	return env.ManagementFunction("update-destination", app.ManagementDeps{Sealer: sealer, Drainer: drains}), nil
 }

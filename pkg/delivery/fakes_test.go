@@ -55,18 +55,3 @@ func (q *fakeQueue) messages() (sent, enqueued []event.Message) {
 	defer q.mu.Unlock()
 	return slices.Clone(q.sent), slices.Clone(q.enqueued)
 }
-
-// split separates control messages (drain and probe requests) from events.
-func split(msgs []event.Message) (events, drains, probes []event.Message) {
-	for _, m := range msgs {
-		switch {
-		case m.Drain:
-			drains = append(drains, m)
-		case m.Probe:
-			probes = append(probes, m)
-		default:
-			events = append(events, m)
-		}
-	}
-	return events, drains, probes
-}

@@ -11,6 +11,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/delivery"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/event"
+	"github.com/hooksentry/hooksentry/pkg/testkit"
 )
 
 // refusing answers 422 to the poison event and 200 to every other.
@@ -68,7 +69,7 @@ func TestProbeRequestProbesWithTheOldestHeldEvent(t *testing.T) {
 		t.Errorf("held after the probe: got %v, want e2,e3 (the probe's hold deleted, the rest left to the drain)", got)
 	}
 	sent, _ := f.queue.messages()
-	if _, drains, _ := split(sent); len(drains) != 1 {
+	if _, drains, _ := testkit.SplitMessages(sent); len(drains) != 1 {
 		t.Errorf("drain requests: got %d, want 1", len(drains))
 	}
 }

@@ -404,7 +404,7 @@ func TestWorkerTripsBreakerAndHoldsTheRest(t *testing.T) {
 			}
 			f.checkFlagged(t, d)
 			all, _ := f.queue.messages()
-			sent, _, probes := split(all)
+			sent, _, probes := testkit.SplitMessages(all)
 			if got, want := eventIDs(sent), eventIDs(msgs[:tc.wantAttempts]); !reflect.DeepEqual(got, want) {
 				t.Errorf("retried: got %v, want %v", got, want)
 			}
@@ -479,7 +479,7 @@ func TestWorkerProbesSuspendedDestination(t *testing.T) {
 				if !st.OpenUntil.Equal(now.Add(2 * cooldown)) {
 					t.Errorf("openUntil: got %v, want %v", st.OpenUntil, now.Add(2*cooldown))
 				}
-				events, drains, probes := split(sent)
+				events, drains, probes := testkit.SplitMessages(sent)
 				if len(events)+len(drains) != 0 || len(probes) != 1 || probes[0].NotBefore != now.Add(2*cooldown).UnixMilli() {
 					t.Errorf("sent: got %+v, want only a probe request at the new end of the cooldown", sent)
 				}

@@ -14,6 +14,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/event"
 	"github.com/hooksentry/hooksentry/pkg/store"
 	"github.com/hooksentry/hooksentry/pkg/sweeper"
+	"github.com/hooksentry/hooksentry/pkg/testkit"
 )
 
 // flakyStore is the real store with one destination's reads and stored
@@ -73,7 +74,7 @@ func TestSweepSkipsAFailingItem(t *testing.T) {
 		t.Errorf("report: got %+v, want %+v", got, want)
 	}
 	queued := e.receive(t, e.queueURL, 2)
-	_, drains, _ := splitMessages(queued)
+	_, drains, _ := testkit.SplitMessages(queued)
 	if len(drains) != 1 || drains[0].DestinationID != healthy.ID {
 		t.Errorf("drains: got %+v, want one for the healthy destination", drains)
 	}
@@ -119,18 +120,4 @@ func TestSweepKeepsAStoredEventItCannotMarkFailed(t *testing.T) {
 	if _, _, found, err := e.store.GetEvent(ctx, gone.EventID); found || err != nil {
 		t.Errorf("GetEvent(gone): found %v, %v; want no spurious Failed record", found, err)
 	}
-}
-
-func splitMessages(msgs []event.Message) (events, drains, probes []event.Message) {
-	for _, m := range msgs {
-		switch {
-		case m.Drain:
-			drains = append(drains, m)
-		case m.Probe:
-			probes = append(probes, m)
-		default:
-			events = append(events, m)
-		}
-	}
-	return events, drains, probes
 }

@@ -1,6 +1,8 @@
 // Package event owns the webhook event as it travels through HookSentry:
-// the queue message that carries it (and its retry bookkeeping), which
-// inbound headers are forwarded, and the size limits. Ingest creates
+// the queue message that carries it (and its retry bookkeeping), the
+// control messages (drain and probe requests), the stored-body protocol for
+// events too large for a message (Publisher, Reference, WithStored), which
+// inbound headers are forwarded, and the size limits. Ingest publishes
 // messages, the delivery worker consumes and re-schedules them, the sweeper
 // re-drives them.
 package event
@@ -33,7 +35,7 @@ type Message struct {
 	TenantID      string      `json:"t"`
 	ReceivedAt    int64       `json:"r"` // Unix ms
 	ContentType   string      `json:"ct,omitempty"`
-	Headers       [][2]string `json:"h,omitempty"`     // forwarded headers, in arrival order
+	Headers       [][2]string `json:"h,omitempty"`     // forwarded headers, sorted by name; a repeated header's values in arrival order
 	Body          []byte      `json:"b,omitempty"`     // nil when Stored
 	Stored        bool        `json:"s,omitempty"`     // body and headers live in the table
 	Attempts      int         `json:"a,omitempty"`     // failed attempts so far

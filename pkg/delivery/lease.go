@@ -16,7 +16,7 @@ func (w *Worker) acquire(ctx context.Context, d destination.Destination, st Stat
 	if dl, ok := ctx.Deadline(); ok && dl.Add(-w.Sender.Timeout-2*time.Second).Before(deadline) {
 		deadline = dl.Add(-w.Sender.Timeout - 2*time.Second)
 	}
-	wait := 10 * time.Millisecond
+	wait, conflicts := 10*time.Millisecond, 0
 	for {
 		now := w.now()
 		free := d.ServerRateLimit - st.InUse(now)
@@ -32,7 +32,11 @@ func (w *Worker) acquire(ctx context.Context, d destination.Destination, st Stat
 			if apperror.CodeOf(err) != apperror.Conflict {
 				return 0, time.Time{}, err
 			}
-		} else {
+			// Lost a race: re-read at once the first times (someone else
+			// made progress), then back off too; never past the deadline.
+			conflicts++
+		}
+		if free <= 0 || conflicts > 3 {
 			if now.After(deadline) {
 				return 0, time.Time{}, nil
 			}
@@ -42,6 +46,9 @@ func (w *Worker) acquire(ctx context.Context, d destination.Destination, st Stat
 			case <-time.After(wait/2 + time.Duration(rand.Int64N(int64(wait/2)+1))):
 			}
 			wait = min(wait*2, 100*time.Millisecond)
+		}
+		if err := ctx.Err(); err != nil {
+			return 0, time.Time{}, err
 		}
 		var err error
 		if st, err = w.Store.LoadState(ctx, d.ID); err != nil {

@@ -124,6 +124,18 @@ func (st *Store) LoadState(ctx context.Context, destinationID string) (delivery.
 	return decodeState(out.Item), nil
 }
 
+// leaseCondition guards a lease write: the version read, on an existing
+// item (never re-creating a deleted destination's state). A state item
+// written before it ever held a lease (by an older version that flagged
+// held events or reset the breaker with an upsert) has no lver: version 0
+// matches it.
+func leaseCondition(version int64) string {
+	if version == 0 {
+		return "attribute_exists(pk) AND (attribute_not_exists(lver) OR lver = :v)"
+	}
+	return "lver = :v"
+}
+
 // WriteLeases replaces the lease map if no other worker changed it since
 // version was read; otherwise it returns an apperror Conflict.
 func (st *Store) WriteLeases(ctx context.Context, destinationID string, leases map[string]delivery.Lease, version int64) error {
@@ -136,7 +148,7 @@ func (st *Store) WriteLeases(ctx context.Context, destinationID string, leases m
 		TableName:           st.table(),
 		Key:                 key(pk, sk),
 		UpdateExpression:    aws.String("SET leases = :m, lver = :next"),
-		ConditionExpression: aws.String("lver = :v"), // false on a missing item too
+		ConditionExpression: aws.String(leaseCondition(version)),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":m": &types.AttributeValueMemberM{Value: m}, ":v": n(strconv.FormatInt(version, 10)),
 			":next": n(strconv.FormatInt(version+1, 10)),

@@ -167,6 +167,33 @@ func TestWriteLeasesVersion(t *testing.T) {
 	}
 }
 
+// TestWriteLeasesOnAStateItemWithoutVersion: a state item an older version
+// wrote without lver (flagging held events or resetting the breaker before
+// any lease) takes a first lease at version 0.
+func TestWriteLeasesOnAStateItemWithoutVersion(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	d := newDestination(t, s, destination.Active)
+	pk, sk := store.DestinationStateKey(d.ID)
+	_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk},
+		"gsi2pk": &types.AttributeValueMemberS{Value: "HELD"}, "gsi2sk": &types.AttributeValueMemberS{Value: d.ID},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, st, _, err := s.LoadTarget(ctx, d.ID)
+	if err != nil || st.LeaseVersion != 0 {
+		t.Fatalf("LoadTarget: version %d, %v", st.LeaseVersion, err)
+	}
+	if err := s.WriteLeases(ctx, d.ID, map[string]delivery.Lease{"a": lease(1, base.Add(time.Hour))}, 0); err != nil {
+		t.Errorf("WriteLeases at version 0 on a state item without lver: %v", err)
+	}
+	if got := loadState(t, s, d.ID); got.LeaseVersion != 1 {
+		t.Errorf("version after the first lease: got %d, want 1", got.LeaseVersion)
+	}
+}
+
 // TestWriteLeasesRace: two workers that read the same state race to claim
 // slots; exactly one write wins, every round.
 func TestWriteLeasesRace(t *testing.T) {

@@ -74,9 +74,10 @@ type EventStore interface {
 	GetEvent(ctx context.Context, eventID string) (m event.Message, status string, found bool, err error)
 	// PutEvent stores an event with its body.
 	PutEvent(ctx context.Context, m event.Message, status string, due time.Time) error
-	// FailStoredEvent marks an existing Pending stored event Failed with
-	// its attempt count, keeping its body; apperror NotFound if it is gone.
-	FailStoredEvent(ctx context.Context, eventID string, attempts int) error
+	// FailStoredEvent marks an existing Pending stored event Failed at
+	// failedAt with its attempt count, keeping its body; apperror NotFound
+	// if it is gone.
+	FailStoredEvent(ctx context.Context, eventID string, attempts int, failedAt time.Time) error
 	DeleteEvent(ctx context.Context, eventID string) error
 	// RetryStoredEvent records a failed attempt of a Pending stored event.
 	RetryStoredEvent(ctx context.Context, eventID string, due time.Time, attempts int) error

@@ -28,7 +28,9 @@ func (st *Store) PutEvent(ctx context.Context, m event.Message, status string, d
 	item["destinationId"] = s(m.DestinationID)
 	item["tenantId"] = s(m.TenantID)
 	item["msg"] = s(body)
-	item["expiresAt"] = n(st.expiresAt(m))
+	if status == event.StatusFailed {
+		item["expiresAt"] = n(st.expiresAt(m, due))
+	}
 	if status == event.StatusPending {
 		gpk, gsk := DueIndexKey(due, m.EventID)
 		item["gsi2pk"], item["gsi2sk"] = s(gpk), s(gsk)
@@ -43,28 +45,40 @@ func (st *Store) PutEvent(ctx context.Context, m event.Message, status string, d
 // is not set (HOOKSENTRY_EVENT_RETENTION's default, CONTRACT §4).
 const DefaultRetention = 168 * time.Hour
 
-// expiresAt is the TTL of a stored event, in Unix seconds: its retention
-// counted from when it was received. DynamoDB deletes it some time after.
-func (st *Store) expiresAt(m event.Message) string {
+// expiresAt is the TTL of a Failed event, in Unix seconds: its retention
+// counted from when it was received, but never less than the retention
+// from when it failed (an event that waited long, held or retried, is not
+// removed the moment it fails). DynamoDB deletes it some time after. A
+// Pending stored event has none: its body is what a live reference points
+// to, however long the event waits.
+func (st *Store) expiresAt(m event.Message, failedAt time.Time) string {
 	r := st.Retention
 	if r <= 0 {
 		r = DefaultRetention
 	}
-	return strconv.FormatInt(time.UnixMilli(m.ReceivedAt).Add(r).Unix(), 10)
+	from := time.UnixMilli(m.ReceivedAt)
+	if failedAt.After(from) {
+		from = failedAt
+	}
+	return strconv.FormatInt(from.Add(r).Unix(), 10)
 }
 
 // FailStoredEvent marks a Pending stored event Failed, keeping its body,
 // and takes it out of the sweeper's due index. It returns an apperror
 // NotFound when the event is gone (delivered, or expired).
-func (st *Store) FailStoredEvent(ctx context.Context, eventID string, attempts int) error {
+func (st *Store) FailStoredEvent(ctx context.Context, eventID string, attempts int, failedAt time.Time) error {
 	pk, sk := EventKey(eventID)
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 st.table(),
-		Key:                       key(pk, sk),
-		UpdateExpression:          aws.String("SET #st = :failed, attempts = :a REMOVE gsi2pk, gsi2sk"),
-		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeNames:  map[string]string{"#st": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":failed": s(event.StatusFailed), ":a": n(strconv.Itoa(attempts))},
+		TableName:                st.table(),
+		Key:                      key(pk, sk),
+		UpdateExpression:         aws.String("SET #st = :failed, attempts = :a, expiresAt = :exp REMOVE gsi2pk, gsi2sk"),
+		ConditionExpression:      aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":failed": s(event.StatusFailed), ":a": n(strconv.Itoa(attempts)),
+			// received is at most failedAt here: count from the failure
+			":exp": n(st.expiresAt(event.Message{}, failedAt)),
+		},
 	})
 	if isConditionFailed(err) {
 		return apperror.New(apperror.NotFound, "stored event %s not found", eventID)

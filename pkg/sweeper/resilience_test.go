@@ -34,11 +34,11 @@ func (f *flakyStore) LoadTarget(ctx context.Context, id string) (destination.Des
 	return f.Store.LoadTarget(ctx, id)
 }
 
-func (f *flakyStore) FailStoredEvent(ctx context.Context, id string, attempts int) error {
+func (f *flakyStore) FailStoredEvent(ctx context.Context, id string, attempts int, failedAt time.Time) error {
 	if f.failStored {
 		return errUnavailable
 	}
-	return f.Store.FailStoredEvent(ctx, id, attempts)
+	return f.Store.FailStoredEvent(ctx, id, attempts, failedAt)
 }
 
 func (e *env) sendDLQ(t *testing.T, msgs ...event.Message) {

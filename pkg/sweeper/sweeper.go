@@ -34,7 +34,7 @@ type Store interface {
 	DueEvents(ctx context.Context, before time.Time, limit int) ([]string, error)
 	GetEvent(ctx context.Context, eventID string) (event.Message, string, bool, error)
 	PutEvent(ctx context.Context, m event.Message, status string, due time.Time) error
-	FailStoredEvent(ctx context.Context, eventID string, attempts int) error
+	FailStoredEvent(ctx context.Context, eventID string, attempts int, failedAt time.Time) error
 	RescheduleEvent(ctx context.Context, eventID string, due time.Time) error
 }
 
@@ -271,7 +271,7 @@ func (s *Sweeper) settleDead(ctx context.Context, m event.Message, r *Report) er
 		r.DLQFailed++
 		return nil
 	}
-	err := s.Store.FailStoredEvent(ctx, m.EventID, m.Attempts)
+	err := s.Store.FailStoredEvent(ctx, m.EventID, m.Attempts, s.now())
 	switch {
 	case apperror.CodeOf(err) == apperror.NotFound:
 		return nil // delivered or expired: nothing to keep

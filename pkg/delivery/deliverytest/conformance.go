@@ -269,7 +269,7 @@ func Run(t *testing.T, h Harness) {
 		if got, _, _, _ := s.GetEvent(ctx, m.EventID); got.Attempts != 3 {
 			t.Errorf("attempts after RetryStoredEvent: got %d, want 3", got.Attempts)
 		}
-		if err := s.FailStoredEvent(ctx, m.EventID, 4); err != nil {
+		if err := s.FailStoredEvent(ctx, m.EventID, 4, now); err != nil {
 			t.Fatal(err)
 		}
 		got, status, _, _ = s.GetEvent(ctx, m.EventID)
@@ -282,7 +282,7 @@ func Run(t *testing.T, h Harness) {
 		if _, _, found, err := s.GetEvent(ctx, m.EventID); found || err != nil {
 			t.Errorf("GetEvent after delete: found %v, err %v", found, err)
 		}
-		if err := s.FailStoredEvent(ctx, m.EventID, 5); apperror.CodeOf(err) != apperror.NotFound {
+		if err := s.FailStoredEvent(ctx, m.EventID, 5, now); apperror.CodeOf(err) != apperror.NotFound {
 			t.Errorf("FailStoredEvent of a gone event: got %v, want NotFound (never a body-less Failed record)", err)
 		}
 	})

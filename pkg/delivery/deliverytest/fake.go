@@ -320,7 +320,7 @@ func (s *Fake) PutEvent(_ context.Context, m event.Message, status string, due t
 	return nil
 }
 
-func (s *Fake) FailStoredEvent(_ context.Context, id string, attempts int) error {
+func (s *Fake) FailStoredEvent(_ context.Context, id string, attempts int, _ time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.events[id]

@@ -20,6 +20,14 @@ type item struct {
 	last      bool          // a failed probe: held behind everything else, so it is not the next probe
 }
 
+// spendAttempt counts a failed attempt. The message and the stored copy
+// may disagree (a reference's stored event was retried through another
+// message): the higher count is the event's.
+func (it *item) spendAttempt() {
+	n := max(it.msg.Attempts, it.full.Attempts) + 1
+	it.msg.Attempts, it.full.Attempts = n, n
+}
+
 // disposition is what becomes of an item once its batch is done with it.
 type disposition int
 
@@ -129,11 +137,12 @@ func (w *Worker) deliverGroup(ctx context.Context, destinationID string, items [
 	}
 	items, unloaded := w.loadBodies(ctx, items)
 	var results map[*item]Result
+	recovered := false
 	switch {
 	case d.Status == destination.Active:
 		out, results = w.deliverActive(ctx, d, st, items)
 	case d.Status == destination.Suspended && len(items) > 0 && st.ProbeDue(w.now()):
-		if out, results, err = w.probeArriving(ctx, d, st, items); err != nil {
+		if out, results, recovered, err = w.probeArriving(ctx, d, st, items); err != nil {
 			w.log().ErrorContext(ctx, "claim probe", "destinationId", d.ID, "error", err)
 			return append(unloaded, items...)
 		}
@@ -142,7 +151,11 @@ func (w *Worker) deliverGroup(ctx context.Context, destinationID string, items [
 			out[it] = hold
 		}
 	}
-	return append(unloaded, w.settle(ctx, d, out, results)...)
+	unsettled := w.settle(ctx, d, out, results)
+	if recovered {
+		w.requestDrain(ctx, d.ID)
+	}
+	return append(unloaded, unsettled...)
 }
 
 // loadBodies replaces references with the stored events. A reference whose

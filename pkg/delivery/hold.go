@@ -99,8 +99,10 @@ func (w *Worker) drain(ctx context.Context, destinationID string) error {
 	if err != nil {
 		return err
 	}
-	if found && d.Status != destination.Active {
-		return nil // a later activation or probe drains
+	if !found || d.Status != destination.Active {
+		// Not Active: a later activation or probe drains. Deleted: the
+		// flag stays, and the sweeper drops the holds and the state.
+		return nil
 	}
 	held, err := w.Store.ListHeld(ctx, destinationID, drainPage)
 	if err != nil {
@@ -110,31 +112,34 @@ func (w *Worker) drain(ctx context.Context, destinationID string) error {
 		if err := w.Store.ClearHeldFlag(ctx, destinationID); err != nil {
 			return err
 		}
-		// An event parked while the flag was being cleared must not strand.
+		// An event parked while the flag was being cleared must not strand:
+		// flag it again (the destination may stop being Active before the
+		// next round, which then leaves it to the sweeper) and go on.
 		if again, err := w.Store.ListHeld(ctx, destinationID, 1); err != nil || len(again) == 0 {
+			return err
+		}
+		if err := w.Store.FlagHeld(ctx, destinationID); err != nil && apperror.CodeOf(err) != apperror.NotFound {
 			return err
 		}
 		return w.Queue.Send(ctx, event.DrainRequest(destinationID))
 	}
-	notSent := map[int]bool{}
-	if found {
-		msgs := make([]event.Message, len(held))
-		for i, h := range held {
-			msgs[i] = h.Message
-			msgs[i].NotBefore = 0
-		}
-		failed, err := w.Queue.PublishBatch(ctx, msgs)
-		if err != nil {
-			w.log().ErrorContext(ctx, "re-drive held events", "destinationId", destinationID, "failed", len(failed), "error", err)
-		}
-		for _, i := range failed {
-			notSent[i] = true
-		}
-		if len(failed) == len(held) {
-			return fmt.Errorf("re-drive held events of %s: %w", destinationID, err)
-		}
+	msgs := make([]event.Message, len(held))
+	for i, h := range held {
+		msgs[i] = h.Message
+		msgs[i].NotBefore = 0
 	}
-	var done []string // sent, or dropped with their deleted destination
+	notSent := map[int]bool{}
+	failed, err := w.Queue.PublishBatch(ctx, msgs)
+	if err != nil {
+		w.log().ErrorContext(ctx, "re-drive held events", "destinationId", destinationID, "failed", len(failed), "error", err)
+	}
+	for _, i := range failed {
+		notSent[i] = true
+	}
+	if len(failed) == len(held) {
+		return fmt.Errorf("re-drive held events of %s: %w", destinationID, err)
+	}
+	var done []string // on the queue again
 	for i, h := range held {
 		if !notSent[i] {
 			done = append(done, h.SortKey)

@@ -70,3 +70,27 @@ func TestHoldForADeletedDestinationIsDropped(t *testing.T) {
 		t.Errorf("held: got %d, want 0 (dropped with the destination)", got)
 	}
 }
+
+// TestDrainFlagsAHoldMadeAsItClearedTheFlag: the last, empty round of a
+// drain clears the flag; an event held just then is found by the final
+// read and must be flagged again, or the sweeper could never find it if the
+// destination stops being Active before the next round.
+func TestDrainFlagsAHoldMadeAsItClearedTheFlag(t *testing.T) {
+	f := newWorkerFixture(t)
+	d := f.addDestination(destination.Active, 5, delivery.State{})
+	f.store.OnClearHeldFlag = func(string) {
+		// Another worker held an event and flagged it just before this
+		// drain cleared the flag: the hold is there, the flag is not.
+		f.store.OnClearHeldFlag = nil
+		if _, err := f.store.Hold(context.Background(), f.events(d, 1)[0], f.clock.Now()); err != nil {
+			t.Error(err)
+		}
+	}
+	if failed := f.handle(t, batch(t, event.DrainRequest(d.ID))); len(failed) != 0 {
+		t.Errorf("drain: batch item failures %v", failed)
+	}
+	if len(f.store.Held(d.ID)) != 1 {
+		t.Fatalf("held: got %d, want the one held during the drain", len(f.store.Held(d.ID)))
+	}
+	f.checkFlagged(t, d)
+}

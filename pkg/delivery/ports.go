@@ -43,8 +43,9 @@ type BreakerStore interface {
 	// ClaimProbe lets one worker probe once ProbeDue holds; until bounds
 	// the claim, so a dead prober's claim passes.
 	ClaimProbe(ctx context.Context, destinationID string, now, until time.Time) (bool, error)
-	// ProbeFailed keeps the breaker open until openUntil.
-	ProbeFailed(ctx context.Context, destinationID string, openUntil time.Time, cooldown time.Duration) error
+	// ProbeFailed keeps the breaker open until openUntil and records the
+	// event whose probe failed.
+	ProbeFailed(ctx context.Context, destinationID string, openUntil time.Time, cooldown time.Duration, eventID string) error
 	// Reactivate makes a Suspended destination Active and resets its
 	// breaker; false if it was no longer Suspended.
 	Reactivate(ctx context.Context, destinationID string) (bool, error)

@@ -15,9 +15,10 @@ import (
 // passed (State.ProbeDue): with an event that arrives then, or, when none
 // does, with its oldest held event, on the probe request sent for the end
 // of the cooldown when the breaker opened or a probe failed. A probe that
-// fails counts as an attempt of its event and is held behind the others,
-// so one event the destination always refuses never blocks the rest, and
-// ends Failed once its attempts are spent.
+// fails counts as an attempt of its event, which is held behind the others
+// and recorded as the last probe, so the next probe is another event while
+// there is one: one event the destination always refuses never blocks the
+// rest, and it ends Failed once its attempts are spent.
 
 // suspend opens the breaker and asks for a probe at the end of the cooldown.
 func (w *Worker) suspend(ctx context.Context, destinationID string, failures int) {
@@ -41,32 +42,43 @@ func (w *Worker) requestProbe(ctx context.Context, destinationID string, at time
 	}
 }
 
-// probeClaim is how long a probe claim keeps other probers out: one attempt.
+// requestDrain asks for the held events of a destination that is Active
+// again; if it cannot be sent, the sweeper's pass drains instead.
+func (w *Worker) requestDrain(ctx context.Context, destinationID string) {
+	if err := w.Queue.Send(ctx, event.DrainRequest(destinationID)); err != nil {
+		w.log().ErrorContext(ctx, "request drain", "destinationId", destinationID, "error", err)
+	}
+}
+
+// probeClaim is how long a probe claim keeps other probers out: all a probe
+// may take (a wait for the slot, then one attempt), so two never overlap.
 func (w *Worker) probeClaim(now time.Time) time.Time {
-	return now.Add(w.Sender.Timeout + 5*time.Second)
+	return now.Add(w.Config.MaxSlotWait + w.Sender.Timeout + 5*time.Second)
 }
 
 // probeArriving probes with the first of a batch of arriving events, if
 // this worker wins the claim; otherwise the events are held.
-func (w *Worker) probeArriving(ctx context.Context, d destination.Destination, st State, items []*item) (map[*item]disposition, map[*item]Result, error) {
+func (w *Worker) probeArriving(ctx context.Context, d destination.Destination, st State, items []*item) (map[*item]disposition, map[*item]Result, bool, error) {
 	now := w.now()
 	claimed, err := w.Store.ClaimProbe(ctx, d.ID, now, w.probeClaim(now))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if !claimed {
 		out := make(map[*item]disposition, len(items))
 		for _, it := range items {
 			out[it] = hold
 		}
-		return out, nil, nil
+		return out, nil, false, nil
 	}
-	out, results := w.probe(ctx, d, st, items)
-	return out, results, nil
+	out, results, recovered := w.probe(ctx, d, st, items)
+	return out, results, recovered, nil
 }
 
 // probeHeld answers a probe request: it probes a Suspended destination
-// whose cooldown has passed with its oldest held event.
+// whose cooldown has passed with its oldest held event, or the next one if
+// the oldest was the last probe that failed. With nothing held it claims
+// nothing, so the next event to arrive probes at once.
 func (w *Worker) probeHeld(ctx context.Context, destinationID string) error {
 	d, st, found, err := w.Store.LoadTarget(ctx, destinationID)
 	if err != nil {
@@ -76,47 +88,65 @@ func (w *Worker) probeHeld(ctx context.Context, destinationID string) error {
 	if !found || d.Status != destination.Suspended || !st.ProbeDue(now) {
 		return nil // deleted, re-activated, or a later probe is planned
 	}
+	held, err := w.Store.ListHeld(ctx, d.ID, 2)
+	if err != nil || len(held) == 0 {
+		return err
+	}
+	h := held[0]
+	if h.Message.EventID == st.LastProbe && len(held) > 1 {
+		h = held[1]
+	}
 	claimed, err := w.Store.ClaimProbe(ctx, d.ID, now, w.probeClaim(now))
 	if err != nil || !claimed {
 		return err
 	}
-	held, err := w.Store.ListHeld(ctx, d.ID, 1)
-	if err != nil || len(held) == 0 {
-		// Nothing held: the next event to arrive probes.
-		return err
+	it := &item{msg: h.Message, full: h.Message, heldKey: h.SortKey}
+	out, results, recovered := w.probe(ctx, d, st, []*item{it})
+	unsettled := w.settle(ctx, d, out, results)
+	if recovered {
+		w.requestDrain(ctx, d.ID) // after the probe's own hold is gone
 	}
-	it := &item{msg: held[0].Message, full: held[0].Message, heldKey: held[0].SortKey}
-	out, results := w.probe(ctx, d, st, []*item{it})
-	if len(w.settle(ctx, d, out, results)) > 0 {
+	if len(unsettled) > 0 {
 		return errors.New("probe event not settled")
 	}
 	return nil
 }
 
 // probe tries the first event against a Suspended destination whose probe
-// claim this worker holds. Success reactivates the destination and drains
-// its held events; failure lengthens the cooldown and asks for the next
-// probe. The other events are held.
-func (w *Worker) probe(ctx context.Context, d destination.Destination, st State, items []*item) (map[*item]disposition, map[*item]Result) {
-	out := make(map[*item]disposition, len(items))
+// claim this worker holds. Success reactivates the destination (the caller
+// asks for a drain once the batch is settled); failure lengthens the
+// cooldown and asks for the next probe. The other events are held.
+func (w *Worker) probe(ctx context.Context, d destination.Destination, st State, items []*item) (out map[*item]disposition, results map[*item]Result, recovered bool) {
+	out = make(map[*item]disposition, len(items))
 	for _, it := range items {
 		out[it] = hold
 	}
 	if len(items) == 0 {
-		return out, nil
+		return out, nil, false
 	}
 	now := w.now()
 	creds, err := w.credentials(ctx, d)
 	if err != nil {
+		// Our outage, not the destination's: no attempt, try again once
+		// the claim has passed.
 		w.log().ErrorContext(ctx, "open credentials", "destinationId", d.ID, "error", err)
-		w.requestProbe(ctx, d.ID, w.probeClaim(now)) // once the claim has passed
-		return out, nil
+		w.requestProbe(ctx, d.ID, w.probeClaim(now))
+		return out, nil, false
 	}
 	leaseID := uuid.NewString()
-	slots, _, err := w.acquire(ctx, d, st, 1, leaseID)
+	slots, expires, err := w.acquire(ctx, d, st, 1, leaseID)
 	if err != nil || slots == 0 {
 		w.requestProbe(ctx, d.ID, w.probeClaim(now))
-		return out, nil
+		return out, nil, false
+	}
+	if !w.timeLeft(ctx, expires) {
+		// The invocation ends first: an attempt cut short by our own
+		// deadline must not count against the destination or the event.
+		if _, err := w.Store.ReleaseLease(ctx, d.ID, leaseID, Outcome{}); err != nil {
+			w.log().ErrorContext(ctx, "release probe lease", "destinationId", d.ID, "error", err)
+		}
+		w.requestProbe(ctx, d.ID, w.now())
+		return out, nil, false
 	}
 	first := items[0]
 	res := w.Sender.Attempt(ctx, d, creds, first.full)
@@ -128,23 +158,22 @@ func (w *Worker) probe(ctx context.Context, d destination.Destination, st State,
 	if _, err := w.Store.ReleaseLease(ctx, d.ID, leaseID, Outcome{Succeeded: res.OK(), TrailingFailures: trailing}); err != nil {
 		w.log().ErrorContext(ctx, "release probe lease", "destinationId", d.ID, "error", err)
 	}
-	results := map[*item]Result{first: res}
+	results = map[*item]Result{first: res}
 	now = w.now()
 	if !res.OK() {
 		cooldown := w.Config.NextCooldown(st)
-		if err := w.Store.ProbeFailed(ctx, d.ID, now.Add(cooldown), cooldown); err != nil {
+		if err := w.Store.ProbeFailed(ctx, d.ID, now.Add(cooldown), cooldown, first.msg.EventID); err != nil {
 			w.log().ErrorContext(ctx, "record failed probe", "destinationId", d.ID, "error", err)
 		}
 		w.requestProbe(ctx, d.ID, now.Add(cooldown))
-		first.msg.Attempts++
-		first.full.Attempts = first.msg.Attempts
+		first.spendAttempt()
 		if w.Config.Spent(first.msg.Attempts) {
 			out[first] = failed
 		} else {
 			first.last = true
 		}
 		w.log().InfoContext(ctx, "probe failed; breaker stays open", "destinationId", d.ID, "eventId", first.msg.EventID, "status", res.Status, "cooldown", cooldown.String())
-		return out, results
+		return out, results, false
 	}
 	if _, err := w.Store.Reactivate(ctx, d.ID); err != nil {
 		w.log().ErrorContext(ctx, "reactivate destination", "destinationId", d.ID, "error", err)
@@ -154,8 +183,5 @@ func (w *Worker) probe(ctx context.Context, d destination.Destination, st State,
 	for _, it := range items[1:] {
 		out[it] = requeue
 	}
-	if err := w.Queue.Send(ctx, event.DrainRequest(d.ID)); err != nil {
-		w.log().ErrorContext(ctx, "request drain", "destinationId", d.ID, "error", err)
-	}
-	return out, results
+	return out, results, true
 }

@@ -151,3 +151,51 @@ func heldIDsOf(held []event.Held) []string {
 	}
 	return ids
 }
+
+// TestProbeRequestWithNothingHeldClaimsNothing: a probe request that finds
+// no held event leaves the claim free, so the next event to arrive (say, a
+// retry) is the probe at once instead of being held until a sweep.
+func TestProbeRequestWithNothingHeldClaimsNothing(t *testing.T) {
+	f := newWorkerFixture(t)
+	d, _ := f.suspendedWithHeld(t, 0)
+	f.probeNow(t, d)
+	if st, _ := f.store.LoadState(context.Background(), d.ID); !st.ProbeUntil.IsZero() {
+		t.Fatalf("probe claimed until %v with nothing to probe with", st.ProbeUntil)
+	}
+	if failed := f.handle(t, batch(t, f.events(d, 1)...)); len(failed) != 0 {
+		t.Errorf("batch item failures: %v", failed)
+	}
+	if got := len(f.recv.Requests()); got != 1 {
+		t.Errorf("deliveries: got %d, want the arriving event as the probe", got)
+	}
+	if got := f.store.Destination(d.ID).Status; got != destination.Active {
+		t.Errorf("status: got %s, want Active", got)
+	}
+}
+
+// TestFailedProbeIsNotTheNextProbe: the poison event was the only hold when
+// its probe failed; events held during the cooldown come after it, yet the
+// next probe is one of them.
+func TestFailedProbeIsNotTheNextProbe(t *testing.T) {
+	f := newWorkerFixture(t)
+	d, msgs := f.suspendedWithHeld(t, 1)
+	f.recv.SetRespond(refusing(string(msgs[0].Body)))
+	f.probeNow(t, d)
+	arriving := f.events(d, 3)[1:] // e2, e3, arriving while the breaker is open
+	if failed := f.handle(t, batch(t, arriving...)); len(failed) != 0 {
+		t.Fatalf("batch item failures: %v", failed)
+	}
+	if got := heldIDsOf(f.store.Held(d.ID)); strings.Join(got, ",") != "e1,e2,e3" {
+		t.Fatalf("held: got %v, want e1,e2,e3 (the poison first)", got)
+	}
+	st, _ := f.store.LoadState(context.Background(), d.ID)
+	f.clock.Set(st.OpenUntil)
+	f.probeNow(t, d)
+	reqs := f.recv.Requests()
+	if len(reqs) != 2 || string(reqs[1].Body) != string(arriving[0].Body) {
+		t.Fatalf("second probe: got %d deliveries, last %q; want %s", len(reqs), reqs[len(reqs)-1].Body, arriving[0].Body)
+	}
+	if got := f.store.Destination(d.ID).Status; got != destination.Active {
+		t.Errorf("status: got %s, want Active", got)
+	}
+}

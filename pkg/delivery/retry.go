@@ -9,8 +9,7 @@ import (
 // scheduleRetry re-enqueues a failed event with backoff, or stores it as
 // Failed once its attempts are spent.
 func (w *Worker) scheduleRetry(ctx context.Context, it *item, res Result) error {
-	it.msg.Attempts++
-	it.full.Attempts = it.msg.Attempts
+	it.spendAttempt()
 	if w.Config.Spent(it.msg.Attempts) {
 		return w.storeFailed(ctx, it, res)
 	}

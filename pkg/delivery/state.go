@@ -22,6 +22,7 @@ type State struct {
 	OpenUntil  time.Time     // while Suspended: no probe before this
 	Cooldown   time.Duration // the wait that set OpenUntil; doubles per failed probe
 	ProbeUntil time.Time     // a probe is in flight until this
+	LastProbe  string        // the event of the last failed probe: not the next probe while another is held
 }
 
 // InUse counts the slots held by unexpired leases at now.

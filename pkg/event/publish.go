@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -45,13 +46,30 @@ func (p *Publisher) now() time.Time {
 	return time.Now()
 }
 
+// publishHeadroom is kept free below MaxInlineMessage when an event is
+// first published inline: every later send of it (a retry adds its attempt
+// count and due time, a re-drive from the DLQ its count) must still fit.
+const publishHeadroom = 1 << 10
+
+// fitsInline reports whether m can travel inline for the rest of its life.
+func fitsInline(m Message) (bool, error) {
+	body, err := m.Encode()
+	if err != nil {
+		return false, err
+	}
+	return len(body) <= MaxInlineMessage-publishHeadroom, nil
+}
+
 // Publish makes m durable: when it returns nil, m will be delivered.
 func (p *Publisher) Publish(ctx context.Context, m Message) error {
-	err := p.Queue.Send(ctx, m)
-	if !errors.Is(err, ErrTooLarge) {
+	inline, err := fitsInline(m)
+	switch {
+	case err != nil:
 		return err
+	case !inline:
+		return p.publishStored(ctx, m)
 	}
-	return p.publishStored(ctx, m)
+	return p.Queue.Send(ctx, m)
 }
 
 func (p *Publisher) publishStored(ctx context.Context, m Message) error {
@@ -73,10 +91,7 @@ func (p *Publisher) Send(ctx context.Context, m Message) error {
 // PublishBatch publishes many messages with few requests and returns the
 // indexes of those it could not make durable, with the first error.
 func (p *Publisher) PublishBatch(ctx context.Context, msgs []Message) (failed []int, err error) {
-	for i, e := range p.Queue.SendBatch(ctx, msgs) {
-		if errors.Is(e, ErrTooLarge) {
-			e = p.publishStored(ctx, msgs[i])
-		}
+	note := func(i int, e error) {
 		if e != nil {
 			failed = append(failed, i)
 			if err == nil {
@@ -84,5 +99,22 @@ func (p *Publisher) PublishBatch(ctx context.Context, msgs []Message) (failed []
 			}
 		}
 	}
+	var batch []Message
+	var index []int // batch position → msgs position
+	for i, m := range msgs {
+		inline, e := fitsInline(m)
+		switch {
+		case e != nil:
+			note(i, e)
+		case !inline:
+			note(i, p.publishStored(ctx, m))
+		default:
+			batch, index = append(batch, m), append(index, i)
+		}
+	}
+	for j, e := range p.Queue.SendBatch(ctx, batch) {
+		note(index[j], e)
+	}
+	slices.Sort(failed)
 	return failed, err
 }

@@ -173,3 +173,35 @@ func TestPublishBatchGroupsByCountAndSize(t *testing.T) {
 		t.Errorf("on a request error failed = %v, err = %v; want all 4 and an error", failed, err)
 	}
 }
+
+// TestPublishKeepsHeadroomForRetries: an event that would only just fit is
+// stored and referenced, because its retry (attempt count, due time) or a
+// re-drive from the DLQ would no longer fit in a message.
+func TestPublishKeepsHeadroomForRetries(t *testing.T) {
+	f, ev := &fakeSQS{}, &fakeEvents{}
+	q := &Queue{SQS: f, URL: "https://sqs/q"}
+	p := &event.Publisher{Queue: q, Bodies: ev}
+	m := event.Message{Version: 1, EventID: "e", DestinationID: "d", TenantID: "t", ReceivedAt: 1, Body: []byte("x")}
+	enc, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Body = []byte(strings.Repeat("x", event.MaxInlineMessage-10-(len(enc)-1)))
+	if enc, _ = m.Encode(); len(enc) != event.MaxInlineMessage-10 {
+		t.Fatalf("test message: %d bytes encoded, want %d", len(enc), event.MaxInlineMessage-10)
+	}
+	retried := m
+	retried.Attempts, retried.NotBefore, retried.Redrives = 9, 1767225600123, 3
+	if err := q.Send(context.Background(), retried); !errors.Is(err, event.ErrTooLarge) {
+		t.Fatalf("the retried message inline: got %v, want ErrTooLarge (the case this guards)", err)
+	}
+	if err := p.Publish(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.stored) != 1 || len(f.sent) != 1 {
+		t.Fatalf("stored %d, sent %d; want the body stored and a reference sent", len(ev.stored), len(f.sent))
+	}
+	if ref, _ := event.Decode(aws.ToString(f.sent[0].MessageBody)); !ref.Stored {
+		t.Errorf("sent %+v, want a reference", ref)
+	}
+}

@@ -274,7 +274,7 @@ func (st *Store) ResetBreaker(ctx context.Context, destinationID string) error {
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 st.table(),
 		Key:                       key(pk, sk),
-		UpdateExpression:          aws.String("SET failures = :zero, cooldownMs = :zero REMOVE openUntil, probeUntil"),
+		UpdateExpression:          aws.String("SET failures = :zero, cooldownMs = :zero REMOVE openUntil, probeUntil, lastProbe"),
 		ConditionExpression:       aws.String("attribute_exists(pk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":zero": n("0")},
 	})

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 
+	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/event"
 	"github.com/hooksentry/hooksentry/pkg/store"
 )
@@ -76,5 +77,32 @@ func checkExpiresAt(t *testing.T, eventID string, want time.Time) {
 		t.Errorf("expiresAt: missing or not a number in %v", out.Item)
 	case v.Value != strconv.FormatInt(want.Unix(), 10):
 		t.Errorf("expiresAt: got %s, want %d (Unix seconds)", v.Value, want.Unix())
+	}
+}
+
+// TestDeleteStateKeepsAFlaggedState: the sweeper deletes a deleted
+// destination's state after clearing its flag; a worker that flagged new
+// holds in between keeps it, for the next sweep to find.
+func TestDeleteStateKeepsAFlaggedState(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	d := newDestination(t, s, destination.Inactive)
+	if err := s.FlagHeld(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteState(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if item := stateItem(t, d.ID); len(item) == 0 {
+		t.Errorf("flagged state item deleted")
+	}
+	if err := s.ClearHeldFlag(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteState(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if item := stateItem(t, d.ID); len(item) != 0 {
+		t.Errorf("unflagged state item kept: %v", item)
 	}
 }

@@ -122,10 +122,15 @@ func (st *Store) batchDelete(ctx context.Context, keys []map[string]types.Attrib
 }
 
 // DeleteState removes the delivery state of a deleted destination, once the
-// sweeper has dropped its held events.
+// sweeper has dropped its held events and cleared the flag. A state item
+// flagged again meanwhile (a worker holding for the destination as it was
+// deleted) stays, for the next sweep.
 func (st *Store) DeleteState(ctx context.Context, destinationID string) error {
 	pk, sk := DestinationStateKey(destinationID)
-	if _, err := st.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: st.table(), Key: key(pk, sk)}); err != nil {
+	_, err := st.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: st.table(), Key: key(pk, sk), ConditionExpression: aws.String("attribute_not_exists(gsi2pk)"),
+	})
+	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("delete state of %s: %w", destinationID, err)
 	}
 	return nil

@@ -54,6 +54,7 @@ func decodeState(item map[string]types.AttributeValue) delivery.State {
 		st.ProbeUntil = time.UnixMilli(v)
 	}
 	st.Cooldown = time.Duration(num("cooldownMs")) * time.Millisecond
+	st.LastProbe = getS(item, "lastProbe")
 	return st
 }
 
@@ -217,19 +218,27 @@ func (st *Store) Suspend(ctx context.Context, destinationID string, openUntil ti
 	if err != nil {
 		return false, fmt.Errorf("suspend %s: %w", destinationID, err)
 	}
-	return true, st.setOpen(ctx, destinationID, openUntil, cooldown)
+	return true, st.setOpen(ctx, destinationID, openUntil, cooldown, "")
 }
 
-func (st *Store) setOpen(ctx context.Context, destinationID string, openUntil time.Time, cooldown time.Duration) error {
+// setOpen keeps the breaker open; lastProbe is the event of the probe that
+// just failed ("" when the breaker opens).
+func (st *Store) setOpen(ctx context.Context, destinationID string, openUntil time.Time, cooldown time.Duration, lastProbe string) error {
 	pk, sk := DestinationStateKey(destinationID)
+	expr := "SET openUntil = :o, cooldownMs = :c REMOVE probeUntil, lastProbe"
+	values := map[string]types.AttributeValue{
+		":o": n(ms(openUntil)), ":c": n(strconv.FormatInt(cooldown.Milliseconds(), 10)),
+	}
+	if lastProbe != "" {
+		expr = "SET openUntil = :o, cooldownMs = :c, lastProbe = :p REMOVE probeUntil"
+		values[":p"] = s(lastProbe)
+	}
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           st.table(),
-		Key:                 key(pk, sk),
-		UpdateExpression:    aws.String("SET openUntil = :o, cooldownMs = :c REMOVE probeUntil"),
-		ConditionExpression: aws.String("attribute_exists(pk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":o": n(ms(openUntil)), ":c": n(strconv.FormatInt(cooldown.Milliseconds(), 10)),
-		},
+		TableName:                 st.table(),
+		Key:                       key(pk, sk),
+		UpdateExpression:          aws.String(expr),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: values,
 	})
 	if isConditionFailed(err) {
 		return nil // deleted meanwhile: nothing to keep open
@@ -263,8 +272,8 @@ func (st *Store) ClaimProbe(ctx context.Context, destinationID string, now, unti
 }
 
 // ProbeFailed keeps the breaker open for a longer cooldown.
-func (st *Store) ProbeFailed(ctx context.Context, destinationID string, openUntil time.Time, cooldown time.Duration) error {
-	return st.setOpen(ctx, destinationID, openUntil, cooldown)
+func (st *Store) ProbeFailed(ctx context.Context, destinationID string, openUntil time.Time, cooldown time.Duration, eventID string) error {
+	return st.setOpen(ctx, destinationID, openUntil, cooldown, eventID)
 }
 
 // Reactivate closes the breaker after a successful probe: the destination

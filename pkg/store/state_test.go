@@ -374,7 +374,7 @@ func TestClaimProbe(t *testing.T) {
 
 	// Exactly one of several concurrent claimers wins.
 	openUntil2 := base.Add(time.Hour)
-	if err := s.ProbeFailed(ctx, d.ID, openUntil2, 2*time.Minute); err != nil {
+	if err := s.ProbeFailed(ctx, d.ID, openUntil2, 2*time.Minute, "e1"); err != nil {
 		t.Fatal(err)
 	}
 	st := loadState(t, s, d.ID)

@@ -108,7 +108,7 @@ func Run(t *testing.T, h Harness) {
 		if ok, err := s.ClaimProbe(ctx, d.ID, now, now.Add(time.Minute)); ok || err != nil {
 			t.Errorf("ClaimProbe after delete: got %v, %v; want false, nil", ok, err)
 		}
-		if err := s.ProbeFailed(ctx, d.ID, now.Add(time.Minute), time.Minute); err != nil {
+		if err := s.ProbeFailed(ctx, d.ID, now.Add(time.Minute), time.Minute, "e1"); err != nil {
 			t.Errorf("ProbeFailed after delete: %v", err)
 		}
 		if _, err := s.LoadState(ctx, d.ID); apperror.CodeOf(err) != apperror.NotFound {
@@ -164,18 +164,18 @@ func Run(t *testing.T, h Harness) {
 				t.Errorf("ClaimProbe at %v: got %v, %v; want %v", tc.at.Sub(now), ok, err, tc.want)
 			}
 		}
-		if err := s.ProbeFailed(ctx, d.ID, open.Add(2*time.Minute), 2*time.Minute); err != nil {
+		if err := s.ProbeFailed(ctx, d.ID, open.Add(2*time.Minute), 2*time.Minute, "poison"); err != nil {
 			t.Fatal(err)
 		}
 		_, st = load(t, s, d.ID)
-		if !st.OpenUntil.Equal(open.Add(2*time.Minute)) || st.Cooldown != 2*time.Minute || !st.ProbeUntil.IsZero() {
+		if !st.OpenUntil.Equal(open.Add(2*time.Minute)) || st.Cooldown != 2*time.Minute || !st.ProbeUntil.IsZero() || st.LastProbe != "poison" {
 			t.Errorf("after ProbeFailed: got %+v", st)
 		}
 		if ok, err := s.Reactivate(ctx, d.ID); !ok || err != nil {
 			t.Errorf("Reactivate: got %v, %v; want true", ok, err)
 		}
 		got, st = load(t, s, d.ID)
-		if got.Status != destination.Active || st.Failures != 0 || !st.OpenUntil.IsZero() || st.Cooldown != 0 {
+		if got.Status != destination.Active || st.Failures != 0 || !st.OpenUntil.IsZero() || st.Cooldown != 0 || st.LastProbe != "" {
 			t.Errorf("after Reactivate: status %s, state %+v; want Active, breaker reset", got.Status, st)
 		}
 		if ok, err := s.Reactivate(ctx, d.ID); ok || err != nil {

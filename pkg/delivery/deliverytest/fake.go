@@ -26,6 +26,8 @@ type Fake struct {
 	// OnHold, when set, runs after each hold is made, outside the lock:
 	// a test uses it to interleave another worker's step.
 	OnHold func(m event.Message)
+	// OnClearHeldFlag, when set, runs after the flag is cleared.
+	OnClearHeldFlag func(destinationID string)
 
 	mu      sync.Mutex
 	dests   map[string]destination.Destination
@@ -219,7 +221,7 @@ func (s *Fake) Suspend(_ context.Context, id string, openUntil time.Time, cooldo
 	d.Status, d.Version = destination.Suspended, d.Version+1
 	s.dests[id] = d
 	if st := s.states[id]; st != nil {
-		st.OpenUntil, st.Cooldown, st.ProbeUntil = openUntil, cooldown, time.Time{}
+		st.OpenUntil, st.Cooldown, st.ProbeUntil, st.LastProbe = openUntil, cooldown, time.Time{}, ""
 	}
 	return true, nil
 }
@@ -235,11 +237,11 @@ func (s *Fake) ClaimProbe(_ context.Context, id string, now, until time.Time) (b
 	return true, nil
 }
 
-func (s *Fake) ProbeFailed(_ context.Context, id string, openUntil time.Time, cooldown time.Duration) error {
+func (s *Fake) ProbeFailed(_ context.Context, id string, openUntil time.Time, cooldown time.Duration, eventID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st := s.states[id]; st != nil {
-		st.OpenUntil, st.Cooldown, st.ProbeUntil = openUntil, cooldown, time.Time{}
+		st.OpenUntil, st.Cooldown, st.ProbeUntil, st.LastProbe = openUntil, cooldown, time.Time{}, eventID
 	}
 	return nil
 }
@@ -248,7 +250,7 @@ func (s *Fake) Reactivate(_ context.Context, id string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st := s.states[id]; st != nil {
-		st.Failures, st.Cooldown, st.OpenUntil, st.ProbeUntil = 0, 0, time.Time{}, time.Time{}
+		st.Failures, st.Cooldown, st.OpenUntil, st.ProbeUntil, st.LastProbe = 0, 0, time.Time{}, time.Time{}, ""
 	}
 	d, ok := s.dests[id]
 	if !ok || d.Status != destination.Suspended {
@@ -300,8 +302,12 @@ func (s *Fake) DeleteHeld(_ context.Context, id string, sortKeys []string) error
 
 func (s *Fake) ClearHeldFlag(_ context.Context, id string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	delete(s.flagged, id)
+	hook := s.OnClearHeldFlag
+	s.mu.Unlock()
+	if hook != nil {
+		hook(id)
+	}
 	return nil
 }
 

@@ -75,7 +75,7 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 		}
 		switch {
 		case m.Drain:
-			if err := w.drain(ctx, m.DestinationID); err != nil {
+			if err := w.drain(ctx, m); err != nil {
 				w.log().ErrorContext(ctx, "drain held events", "destinationId", m.DestinationID, "error", err)
 				fail(rec.MessageId)
 			}

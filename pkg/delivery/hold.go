@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/hooksentry/hooksentry/pkg/apperror"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/event"
@@ -91,19 +93,45 @@ func (w *Worker) releaseHold(ctx context.Context, destinationID string, it *item
 // drainPage is how many held events one drain message re-drives.
 const drainPage = 100
 
+// drainClaim is how long one round of a drain chain keeps other chains
+// out; a chain whose next round comes later (its worker died, the queue is
+// long) gives way to the next drain request.
+const drainClaim = 30 * time.Second
+
 // drain re-drives up to a page of held events of an Active destination and
 // asks for another round until none are left. It deletes exactly the holds
-// it read and re-drove: an event held again meanwhile has a new key.
-func (w *Worker) drain(ctx context.Context, destinationID string) error {
-	d, _, found, err := w.Store.LoadTarget(ctx, destinationID)
-	if err != nil {
-		return err
+// it read and re-drove: an event held again meanwhile has a new key. One
+// chain of rounds runs at a time (ClaimDrain): an activation, a probe and
+// the sweeper may each ask, and two chains reading the same page would
+// re-drive its events twice.
+func (w *Worker) drain(ctx context.Context, req event.Message) (err error) {
+	destinationID := req.DestinationID
+	d, _, found, lerr := w.Store.LoadTarget(ctx, destinationID)
+	if lerr != nil {
+		return lerr
 	}
 	if !found || d.Status != destination.Active {
 		// Not Active: a later activation or probe drains. Deleted: the
 		// flag stays, and the sweeper drops the holds and the state.
 		return nil
 	}
+	chain := req.DrainChain
+	if chain == "" {
+		chain = uuid.NewString()
+	}
+	now := w.now()
+	if ok, err := w.Store.ClaimDrain(ctx, destinationID, chain, now, now.Add(drainClaim)); err != nil || !ok {
+		return err // another chain is draining
+	}
+	defer func() {
+		if err != nil {
+			// SQS delivers this round again, as a new chain (the first
+			// round has none yet): let it claim at once.
+			if rerr := w.Store.ReleaseDrain(ctx, destinationID, chain); rerr != nil {
+				w.log().ErrorContext(ctx, "release drain claim", "destinationId", destinationID, "error", rerr)
+			}
+		}
+	}()
 	held, err := w.Store.ListHeld(ctx, destinationID, drainPage)
 	if err != nil {
 		return err
@@ -115,13 +143,17 @@ func (w *Worker) drain(ctx context.Context, destinationID string) error {
 		// An event parked while the flag was being cleared must not strand:
 		// flag it again (the destination may stop being Active before the
 		// next round, which then leaves it to the sweeper) and go on.
-		if again, err := w.Store.ListHeld(ctx, destinationID, 1); err != nil || len(again) == 0 {
+		again, err := w.Store.ListHeld(ctx, destinationID, 1)
+		if err != nil {
 			return err
+		}
+		if len(again) == 0 {
+			return w.Store.ReleaseDrain(ctx, destinationID, chain)
 		}
 		if err := w.Store.FlagHeld(ctx, destinationID); err != nil && apperror.CodeOf(err) != apperror.NotFound {
 			return err
 		}
-		return w.Queue.Send(ctx, event.DrainRequest(destinationID))
+		return w.Queue.Send(ctx, event.NextDrainRound(destinationID, chain))
 	}
 	msgs := make([]event.Message, len(held))
 	for i, h := range held {
@@ -148,5 +180,5 @@ func (w *Worker) drain(ctx context.Context, destinationID string) error {
 	if err := w.Store.DeleteHeld(ctx, destinationID, done); err != nil {
 		return err
 	}
-	return w.Queue.Send(ctx, event.DrainRequest(destinationID))
+	return w.Queue.Send(ctx, event.NextDrainRound(destinationID, chain))
 }

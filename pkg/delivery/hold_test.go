@@ -7,6 +7,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/delivery"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/event"
+	"github.com/hooksentry/hooksentry/pkg/testkit"
 )
 
 // TestDrainKeepsAnEventHeldAgainMeanwhile: defect 1. While a drain
@@ -93,4 +94,44 @@ func TestDrainFlagsAHoldMadeAsItClearedTheFlag(t *testing.T) {
 		t.Fatalf("held: got %d, want the one held during the drain", len(f.store.Held(d.ID)))
 	}
 	f.checkFlagged(t, d)
+}
+
+// TestOneDrainChainAtATime: a drain request that finds another chain
+// draining does nothing; the running chain carries its id to its next round.
+func TestOneDrainChainAtATime(t *testing.T) {
+	f := newWorkerFixture(t)
+	d := f.addDestination(destination.Active, 5, delivery.State{})
+	for _, m := range f.events(d, 3) {
+		if _, err := f.store.Hold(context.Background(), m, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if failed := f.handle(t, batch(t, event.DrainRequest(d.ID))); len(failed) != 0 {
+		t.Fatalf("first drain: batch item failures %v", failed)
+	}
+	_, enqueued := f.queue.messages()
+	sent, _ := f.queue.messages()
+	_, drains, _ := testkit.SplitMessages(sent)
+	if len(enqueued) != 3 || len(drains) != 1 || drains[0].DrainChain == "" {
+		t.Fatalf("first round: re-drove %d, next rounds %+v; want 3 and one round with the chain id", len(enqueued), drains)
+	}
+	// A second chain (the sweeper's request) while the first one's claim lives.
+	for _, m := range f.events(d, 2) {
+		if _, err := f.store.Hold(context.Background(), m, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if failed := f.handle(t, batch(t, event.DrainRequest(d.ID))); len(failed) != 0 {
+		t.Fatalf("second chain: batch item failures %v", failed)
+	}
+	if _, again := f.queue.messages(); len(again) != 3 {
+		t.Errorf("the second chain re-drove %d more, want none while the first one drains", len(again)-3)
+	}
+	// The first chain's next round goes on.
+	if failed := f.handle(t, batch(t, drains[0])); len(failed) != 0 {
+		t.Fatalf("next round: batch item failures %v", failed)
+	}
+	if _, again := f.queue.messages(); len(again) != 5 {
+		t.Errorf("after the chain's next round: re-drove %d in all, want 5", len(again))
+	}
 }

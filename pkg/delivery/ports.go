@@ -65,6 +65,12 @@ type HeldStore interface {
 	DeleteHeld(ctx context.Context, destinationID string, sortKeys []string) error
 	// ClearHeldFlag is called by a drainer before its final ListHeld.
 	ClearHeldFlag(ctx context.Context, destinationID string) error
+	// ClaimDrain lets one chain of drain rounds run at a time: it succeeds
+	// for chain if no other chain's claim is live at now, and holds the
+	// claim until until. False, not an error, when another chain drains.
+	ClaimDrain(ctx context.Context, destinationID, chain string, now, until time.Time) (bool, error)
+	// ReleaseDrain ends chain's claim, once nothing is left to drain.
+	ReleaseDrain(ctx context.Context, destinationID, chain string) error
 }
 
 // EventStore keeps events in the table: bodies too large for a message

@@ -42,6 +42,7 @@ type Message struct {
 	NotBefore     int64       `json:"nb,omitempty"`    // Unix ms; chained when beyond SQS's 15-minute delay
 	Redrives      int         `json:"rd,omitempty"`    // times the sweeper moved it back from the DLQ
 	Drain         bool        `json:"drain,omitempty"` // control message: re-drive held events of DestinationID
+	DrainChain    string      `json:"dc,omitempty"`    // the drain's chain of rounds, once one has started
 	Probe         bool        `json:"probe,omitempty"` // control message: probe suspended DestinationID with a held event
 
 	RawBody bool `json:"rb,omitempty"` // wire framing only: the body follows the header (Encode sets, Decode clears)
@@ -124,6 +125,13 @@ func (m Message) Control() bool { return m.Drain || m.Probe }
 // destination, a page at a time.
 func DrainRequest(destinationID string) Message {
 	return Message{Version: 1, DestinationID: destinationID, Drain: true}
+}
+
+// NextDrainRound asks for the next round of the drain chain chain.
+func NextDrainRound(destinationID, chain string) Message {
+	m := DrainRequest(destinationID)
+	m.DrainChain = chain
+	return m
 }
 
 // ProbeRequest asks a worker to probe a Suspended destination with its

@@ -175,3 +175,41 @@ func (st *Store) HeldDestinations(ctx context.Context) ([]string, error) {
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
 }
+
+// ClaimDrain lets one chain of drain rounds run at a time (see
+// delivery.HeldStore); the claim lives on the state item.
+func (st *Store) ClaimDrain(ctx context.Context, destinationID, chain string, now, until time.Time) (bool, error) {
+	pk, sk := DestinationStateKey(destinationID)
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           st.table(),
+		Key:                 key(pk, sk),
+		UpdateExpression:    aws.String("SET drainChain = :c, drainUntil = :until"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND (attribute_not_exists(drainUntil) OR drainUntil <= :now OR drainChain = :c)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":c": s(chain), ":until": n(ms(until)), ":now": n(ms(now)),
+		},
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim drain of %s: %w", destinationID, err)
+	}
+	return true, nil
+}
+
+// ReleaseDrain ends chain's drain claim, if it still holds it.
+func (st *Store) ReleaseDrain(ctx context.Context, destinationID, chain string) error {
+	pk, sk := DestinationStateKey(destinationID)
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 st.table(),
+		Key:                       key(pk, sk),
+		UpdateExpression:          aws.String("REMOVE drainChain, drainUntil"),
+		ConditionExpression:       aws.String("drainChain = :c"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":c": s(chain)},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("release drain of %s: %w", destinationID, err)
+	}
+	return nil
+}

@@ -252,6 +252,39 @@ func Run(t *testing.T, h Harness) {
 		}
 	})
 
+	t.Run("one drain chain at a time", func(t *testing.T) {
+		s := h.New(t)
+		d := newDest(t, s, destination.Active)
+		for _, tc := range []struct {
+			name  string
+			chain string
+			at    time.Time
+			want  bool
+		}{
+			{"first chain", "a", now, true},
+			{"another chain while a's claim lives", "b", now.Add(10 * time.Second), false},
+			{"a's next round", "a", now.Add(20 * time.Second), true},
+			{"b once a's claim has passed", "b", now.Add(51 * time.Second), true},
+			{"a's late round", "a", now.Add(52 * time.Second), false},
+		} {
+			if ok, err := s.ClaimDrain(ctx, d.ID, tc.chain, tc.at, tc.at.Add(30*time.Second)); ok != tc.want || err != nil {
+				t.Errorf("ClaimDrain, %s: got %v, %v; want %v", tc.name, ok, err, tc.want)
+			}
+		}
+		if err := s.ReleaseDrain(ctx, d.ID, "a"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := s.ClaimDrain(ctx, d.ID, "c", now.Add(53*time.Second), now.Add(83*time.Second)); ok {
+			t.Errorf("a released b's claim")
+		}
+		if err := s.ReleaseDrain(ctx, d.ID, "b"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.ClaimDrain(ctx, d.ID, "c", now.Add(54*time.Second), now.Add(84*time.Second)); !ok || err != nil {
+			t.Errorf("ClaimDrain after b released: got %v, %v; want true", ok, err)
+		}
+	})
+
 	t.Run("stored events", func(t *testing.T) {
 		s := h.New(t)
 		d := newDest(t, s, destination.Active)

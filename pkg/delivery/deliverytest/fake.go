@@ -35,6 +35,7 @@ type Fake struct {
 	held    map[string][]event.Held
 	flagged map[string]bool
 	events  map[string]StoredEvent
+	drains  map[string]drainClaim
 	seq     int
 
 	holds    []HoldCall
@@ -84,7 +85,13 @@ func NewFake() *Fake {
 	return &Fake{
 		dests: map[string]destination.Destination{}, states: map[string]*delivery.State{},
 		held: map[string][]event.Held{}, flagged: map[string]bool{}, events: map[string]StoredEvent{},
+		drains: map[string]drainClaim{},
 	}
+}
+
+type drainClaim struct {
+	chain string
+	until time.Time
 }
 
 // AddDestination stores d with the delivery state st.
@@ -351,6 +358,28 @@ func (s *Fake) RetryStoredEvent(_ context.Context, id string, due time.Time, att
 	if e, ok := s.events[id]; ok && e.Status == event.StatusPending {
 		e.Due, e.Msg.Attempts = due, attempts
 		s.events[id] = e
+	}
+	return nil
+}
+
+func (s *Fake) ClaimDrain(_ context.Context, id, chain string, now, until time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.states[id] == nil {
+		return false, nil
+	}
+	if c, ok := s.drains[id]; ok && c.chain != chain && now.Before(c.until) {
+		return false, nil
+	}
+	s.drains[id] = drainClaim{chain, until}
+	return true, nil
+}
+
+func (s *Fake) ReleaseDrain(_ context.Context, id, chain string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.drains[id]; ok && c.chain == chain {
+		delete(s.drains, id)
 	}
 	return nil
 }

@@ -111,8 +111,12 @@ func (w *Worker) drain(ctx context.Context, req event.Message) (err error) {
 		return lerr
 	}
 	if !found || d.Status != destination.Active {
-		// Not Active: a later activation or probe drains. Deleted: the
-		// flag stays, and the sweeper drops the holds and the state.
+		// Not Active: a later activation or probe drains, so a running
+		// chain ends here and gives its claim back for that one. Deleted:
+		// the flag stays, and the sweeper drops the holds and the state.
+		if found && req.DrainChain != "" {
+			return w.Store.ReleaseDrain(ctx, destinationID, req.DrainChain)
+		}
 		return nil
 	}
 	chain := req.DrainChain

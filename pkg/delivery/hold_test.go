@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/hooksentry/hooksentry/pkg/delivery"
 	"github.com/hooksentry/hooksentry/pkg/destination"
@@ -133,5 +134,26 @@ func TestOneDrainChainAtATime(t *testing.T) {
 	}
 	if _, again := f.queue.messages(); len(again) != 5 {
 		t.Errorf("after the chain's next round: re-drove %d in all, want 5", len(again))
+	}
+}
+
+// TestDrainChainEndsWhenTheDestinationStopsBeingActive: a chain that finds
+// its destination suspended gives its claim back, so the drain asked for
+// when the destination recovers is not turned away.
+func TestDrainChainEndsWhenTheDestinationStopsBeingActive(t *testing.T) {
+	f := newWorkerFixture(t)
+	d := f.addDestination(destination.Active, 5, delivery.State{})
+	ctx := context.Background()
+	if ok, err := f.store.ClaimDrain(ctx, d.ID, "old-chain", f.clock.Now(), f.clock.Now().Add(time.Minute)); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if ok, err := f.store.Suspend(ctx, d.ID, f.clock.Now().Add(time.Second), time.Second); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if failed := f.handle(t, batch(t, event.NextDrainRound(d.ID, "old-chain"))); len(failed) != 0 {
+		t.Fatalf("round of the old chain: batch item failures %v", failed)
+	}
+	if ok, err := f.store.ClaimDrain(ctx, d.ID, "new-chain", f.clock.Now(), f.clock.Now().Add(time.Minute)); !ok || err != nil {
+		t.Errorf("a new chain after the old one ended: got %v, %v; want the claim", ok, err)
 	}
 }

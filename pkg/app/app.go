@@ -136,6 +136,7 @@ func (e *Env) Worker(sealer destination.Sealer, q delivery.Queue) (*delivery.Wor
 		Config: delivery.Config{
 			MaxAttempts: c.MaxAttempts, FailureThreshold: c.BreakerFailureThreshold,
 			Cooldown: c.BreakerCooldown, MaxCooldown: c.MaxCooldown, MaxSlotWait: c.MaxSlotWait,
+			LogAttempts: c.LogAttempts,
 		},
 		Log: e.Log,
 	}, nil

@@ -31,6 +31,7 @@ type Config struct {
 	BreakerFailureThreshold int           // HOOKSENTRY_BREAKER_FAILURE_THRESHOLD
 	BreakerCooldown         time.Duration // HOOKSENTRY_BREAKER_COOLDOWN
 	EventRetention          time.Duration // HOOKSENTRY_EVENT_RETENTION
+	LogAttempts             bool          // HOOKSENTRY_LOG_ATTEMPTS
 	MaxCooldown             time.Duration // HOOKSENTRY_BREAKER_MAX_COOLDOWN
 	MaxSlotWait             time.Duration // HOOKSENTRY_MAX_SLOT_WAIT
 }
@@ -124,6 +125,7 @@ func Load(getenv func(string) string) (Config, error) {
 	str("HOOKSENTRY_DLQ_URL", &c.DLQURL)
 	str("HOOKSENTRY_TENANT_CLAIM", &c.TenantClaim)
 	boolean("HOOKSENTRY_ALLOW_PRIVATE_NETWORKS", &c.AllowPrivateNetworks)
+	boolean("HOOKSENTRY_LOG_ATTEMPTS", &c.LogAttempts)
 	str("HOOKSENTRY_EXTRA_CA_FILE", &c.ExtraCAFile)
 	dur("HOOKSENTRY_DELIVERY_TIMEOUT", &c.DeliveryTimeout, time.Millisecond)
 	dur("HOOKSENTRY_RETRY_BASE_DELAY", &c.RetryBaseDelay, 0)

@@ -68,8 +68,7 @@ func (w *Worker) deliverActive(ctx context.Context, d destination.Destination, s
 					mu.Unlock()
 					continue
 				}
-				res := w.Sender.Attempt(ctx, d, creds, it.full)
-				w.afterAbandoned(ctx, res)
+				res := w.attempt(ctx, d, creds, it, false)
 				mu.Lock()
 				results[it] = res
 				if res.OK() {

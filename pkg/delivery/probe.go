@@ -149,8 +149,7 @@ func (w *Worker) probe(ctx context.Context, d destination.Destination, st State,
 		return out, nil, false
 	}
 	first := items[0]
-	res := w.Sender.Attempt(ctx, d, creds, first.full)
-	w.afterAbandoned(ctx, res)
+	res := w.attempt(ctx, d, creds, first, true)
 	trailing := 1
 	if res.OK() {
 		trailing = 0

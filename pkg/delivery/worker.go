@@ -28,6 +28,7 @@ type Config struct {
 	Cooldown         time.Duration // first wait before a probe
 	MaxCooldown      time.Duration // cap on the growing cooldown
 	MaxSlotWait      time.Duration // how long a batch waits for a free slot
+	LogAttempts      bool          // one log line per attempt (make run; off in Lambda, where lines cost)
 }
 
 // Worker consumes batches from the delivery queue.

@@ -2,12 +2,14 @@ package delivery_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -555,5 +557,55 @@ func TestWorkerDoesNotBlameTheDestinationForUnavailableCredentials(t *testing.T)
 	if len(holds)+len(puts)+len(suspends)+len(releases)+len(sent)+len(enqueued) != 0 {
 		t.Errorf("got holds %v, puts %v, suspends %v, releases %v, sent %v, enqueued %v; want nothing: no attempt spent, no breaker input, no lease",
 			holds, puts, suspends, releases, sent, enqueued)
+	}
+}
+
+// TestWorkerLogsEachAttempt: with LogAttempts, one line per attempt with
+// the event, the destination, the outcome, the status and the duration;
+// without it, none.
+func TestWorkerLogsEachAttempt(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		f := newWorkerFixture(t)
+		var logs testkit.LogBuffer
+		f.w.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+		f.w.Config.LogAttempts = on
+		f.recv.SetRespond(func(w http.ResponseWriter, r *http.Request, n int) {
+			if n == 1 {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			w.WriteHeader(http.StatusOK)
+		})
+		d := f.addDestination(destination.Active, 1, delivery.State{})
+		msgs := f.events(d, 2)
+		if failed := f.handle(t, batch(t, msgs...)); len(failed) != 0 {
+			t.Fatalf("batch item failures: %v", failed)
+		}
+		var lines []map[string]any
+		for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			var rec map[string]any
+			if json.Unmarshal([]byte(l), &rec) == nil && rec["msg"] == "delivery attempt" {
+				lines = append(lines, rec)
+			}
+		}
+		if !on {
+			if len(lines) != 0 {
+				t.Errorf("LogAttempts off: got %d attempt lines, want none", len(lines))
+			}
+			continue
+		}
+		if len(lines) != 2 {
+			t.Fatalf("attempt lines: got %d, want 2:\n%s", len(lines), logs.String())
+		}
+		got := map[string]string{}
+		for _, l := range lines {
+			if l["destinationId"] != d.ID || l["attempt"] != float64(1) || l["durationMs"] == nil {
+				t.Errorf("attempt line %v: want destination %s, attempt 1, a duration", l, d.ID)
+			}
+			got[fmt.Sprint(l["outcome"], " ", l["status"])] = fmt.Sprint(l["eventId"])
+		}
+		if len(got) != 2 || got["failed 503"] == "" || got["delivered 200"] == "" {
+			t.Errorf("outcomes: got %v, want one failed 503 and one delivered 200", got)
+		}
 	}
 }

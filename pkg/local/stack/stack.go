@@ -137,6 +137,10 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 		"HOOKSENTRY_DLQ_URL":                res.DLQURL,
 		"HOOKSENTRY_ALLOW_PRIVATE_NETWORKS": "true",
 	}
+	// A developer watching make run sees every attempt, unless told not to.
+	if os.Getenv("HOOKSENTRY_LOG_ATTEMPTS") == "" {
+		settings["HOOKSENTRY_LOG_ATTEMPTS"] = "true"
+	}
 	for k, v := range opts.Settings {
 		settings[k] = v
 	}

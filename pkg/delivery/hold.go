@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -23,14 +24,16 @@ func (w *Worker) holdAll(ctx context.Context, d destination.Destination, items [
 	if len(items) == 0 {
 		return nil
 	}
-	slices.SortStableFunc(items, func(a, b *item) int {
+	// In arrival order, failed probes last (settle's outcomes come from a
+	// map, in no order).
+	slices.SortFunc(items, func(a, b *item) int {
 		switch {
-		case a.last == b.last:
-			return 0
-		case b.last:
+		case a.last != b.last && b.last:
 			return -1
+		case a.last != b.last:
+			return 1
 		}
-		return 1
+		return cmp.Or(cmp.Compare(a.msg.ReceivedAt, b.msg.ReceivedAt), cmp.Compare(a.msg.EventID, b.msg.EventID))
 	})
 	now := w.now()
 	var unsettled, held []*item

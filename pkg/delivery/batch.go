@@ -109,6 +109,15 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 	return resp, nil
 }
 
+// all gives every item the same disposition.
+func all(items []*item, d disposition) map[*item]disposition {
+	out := make(map[*item]disposition, len(items))
+	for _, it := range items {
+		out[it] = d
+	}
+	return out
+}
+
 func messageIDs(items []*item) []string {
 	out := make([]string, 0, len(items))
 	for _, it := range items {
@@ -127,15 +136,12 @@ func (w *Worker) deliverGroup(ctx context.Context, destinationID string, items [
 		w.log().ErrorContext(ctx, "load destination", "destinationId", destinationID, "error", err)
 		return items
 	}
-	out := map[*item]disposition{}
 	if !found {
 		// The destination was deleted: its events go with it (CONTRACT §2).
-		for _, it := range items {
-			out[it] = drop
-		}
-		return w.settle(ctx, d, out, nil)
+		return w.settle(ctx, d, all(items, drop), nil)
 	}
 	items, unloaded := w.loadBodies(ctx, items)
+	var out map[*item]disposition
 	var results map[*item]Result
 	recovered := false
 	switch {
@@ -147,9 +153,7 @@ func (w *Worker) deliverGroup(ctx context.Context, destinationID string, items [
 			return append(unloaded, items...)
 		}
 	default: // Inactive, or Suspended and cooling down: hold without spending attempts
-		for _, it := range items {
-			out[it] = hold
-		}
+		out = all(items, hold)
 	}
 	unsettled := w.settle(ctx, d, out, results)
 	if recovered {

@@ -110,8 +110,7 @@ func TestOneDrainChainAtATime(t *testing.T) {
 	if failed := f.handle(t, batch(t, event.DrainRequest(d.ID))); len(failed) != 0 {
 		t.Fatalf("first drain: batch item failures %v", failed)
 	}
-	_, enqueued := f.queue.messages()
-	sent, _ := f.queue.messages()
+	sent, enqueued := f.queue.messages()
 	_, drains, _ := testkit.SplitMessages(sent)
 	if len(enqueued) != 3 || len(drains) != 1 || drains[0].DrainChain == "" {
 		t.Fatalf("first round: re-drove %d, next rounds %+v; want 3 and one round with the chain id", len(enqueued), drains)

@@ -22,10 +22,7 @@ func (w *Worker) deliverActive(ctx context.Context, d destination.Destination, s
 	creds, err := w.credentials(ctx, d)
 	if err != nil {
 		w.log().ErrorContext(ctx, "open credentials", "destinationId", d.ID, "error", err)
-		for _, it := range items {
-			out[it] = redeliver
-		}
-		return out, results
+		return all(items, redeliver), results
 	}
 	leaseID := uuid.NewString()
 	slots, expires, err := w.acquire(ctx, d, st, len(items), leaseID)
@@ -33,10 +30,7 @@ func (w *Worker) deliverActive(ctx context.Context, d destination.Destination, s
 		if err != nil {
 			w.log().ErrorContext(ctx, "acquire slots", "destinationId", d.ID, "error", err)
 		}
-		for _, it := range items {
-			out[it] = requeue
-		}
-		return out, results
+		return all(items, requeue), results
 	}
 
 	var mu sync.Mutex

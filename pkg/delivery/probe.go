@@ -65,11 +65,7 @@ func (w *Worker) probeArriving(ctx context.Context, d destination.Destination, s
 		return nil, nil, false, err
 	}
 	if !claimed {
-		out := make(map[*item]disposition, len(items))
-		for _, it := range items {
-			out[it] = hold
-		}
-		return out, nil, false, nil
+		return all(items, hold), nil, false, nil
 	}
 	out, results, recovered := w.probe(ctx, d, st, items)
 	return out, results, recovered, nil
@@ -117,10 +113,7 @@ func (w *Worker) probeHeld(ctx context.Context, destinationID string) error {
 // asks for a drain once the batch is settled); failure lengthens the
 // cooldown and asks for the next probe. The other events are held.
 func (w *Worker) probe(ctx context.Context, d destination.Destination, st State, items []*item) (out map[*item]disposition, results map[*item]Result, recovered bool) {
-	out = make(map[*item]disposition, len(items))
-	for _, it := range items {
-		out[it] = hold
-	}
+	out = all(items, hold)
 	if len(items) == 0 {
 		return out, nil, false
 	}

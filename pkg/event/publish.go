@@ -17,9 +17,12 @@ type Sender interface {
 	// Send enqueues one message, delayed until its NotBefore; ErrTooLarge
 	// if it does not fit.
 	Send(ctx context.Context, m Message) error
-	// SendBatch enqueues messages with as few requests as the queue allows
-	// and returns one error per message, nil for those sent.
-	SendBatch(ctx context.Context, msgs []Message) []error
+	// SendEncoded is Send for a message already encoded as body.
+	SendEncoded(ctx context.Context, m Message, body string) error
+	// SendBatch enqueues messages, already encoded in bodies, with as few
+	// requests as the queue allows and returns one error per message, nil
+	// for those sent.
+	SendBatch(ctx context.Context, msgs []Message, bodies []string) []error
 }
 
 // BodyStore keeps the events whose bodies do not fit in a message (pkg/store).
@@ -51,25 +54,26 @@ func (p *Publisher) now() time.Time {
 // count and due time, a re-drive from the DLQ its count) must still fit.
 const publishHeadroom = 1 << 10
 
-// fitsInline reports whether m can travel inline for the rest of its life.
-func fitsInline(m Message) (bool, error) {
+// encodeInline returns m encoded, and whether it can travel inline for
+// the rest of its life.
+func encodeInline(m Message) (string, bool, error) {
 	body, err := m.Encode()
 	if err != nil {
-		return false, err
+		return "", false, err
 	}
-	return len(body) <= MaxInlineMessage-publishHeadroom, nil
+	return body, len(body) <= MaxInlineMessage-publishHeadroom, nil
 }
 
 // Publish makes m durable: when it returns nil, m will be delivered.
 func (p *Publisher) Publish(ctx context.Context, m Message) error {
-	inline, err := fitsInline(m)
+	body, inline, err := encodeInline(m)
 	switch {
 	case err != nil:
 		return err
 	case !inline:
 		return p.publishStored(ctx, m)
 	}
-	return p.Queue.Send(ctx, m)
+	return p.Queue.SendEncoded(ctx, m, body)
 }
 
 func (p *Publisher) publishStored(ctx context.Context, m Message) error {
@@ -100,19 +104,20 @@ func (p *Publisher) PublishBatch(ctx context.Context, msgs []Message) (failed []
 		}
 	}
 	var batch []Message
+	var bodies []string
 	var index []int // batch position → msgs position
 	for i, m := range msgs {
-		inline, e := fitsInline(m)
+		body, inline, e := encodeInline(m)
 		switch {
 		case e != nil:
 			note(i, e)
 		case !inline:
 			note(i, p.publishStored(ctx, m))
 		default:
-			batch, index = append(batch, m), append(index, i)
+			batch, bodies, index = append(batch, m), append(bodies, body), append(index, i)
 		}
 	}
-	for j, e := range p.Queue.SendBatch(ctx, batch) {
+	for j, e := range p.Queue.SendBatch(ctx, batch, bodies) {
 		note(index[j], e)
 	}
 	slices.Sort(failed)

@@ -58,10 +58,16 @@ func (q *Queue) Send(ctx context.Context, m event.Message) error {
 	if err != nil {
 		return err
 	}
+	return q.SendEncoded(ctx, m, body)
+}
+
+// SendEncoded enqueues m already encoded as body (m.Encode), so a caller
+// that had to encode it to decide how to send it does not pay twice.
+func (q *Queue) SendEncoded(ctx context.Context, m event.Message, body string) error {
 	if len(body) > event.MaxInlineMessage {
 		return fmt.Errorf("send message %s: %w", m.EventID, event.ErrTooLarge)
 	}
-	_, err = q.SQS.SendMessage(ctx, &sqs.SendMessageInput{
+	_, err := q.SQS.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl: aws.String(q.URL), MessageBody: aws.String(body), DelaySeconds: q.delaySeconds(m),
 	})
 	if err != nil {
@@ -73,10 +79,11 @@ func (q *Queue) Send(ctx context.Context, m event.Message) error {
 // maxBatchPayload is SQS's limit on the total size of one batch request.
 const maxBatchPayload = 256 << 10
 
-// SendBatch enqueues messages with as few requests as SQS allows (ten
-// messages or 256 KiB per request) and returns one error per message, nil
-// for those sent; event.ErrTooLarge for one that does not fit.
-func (q *Queue) SendBatch(ctx context.Context, msgs []event.Message) []error {
+// SendBatch enqueues messages, each already encoded in bodies
+// (m.Encode), with as few requests as SQS allows (ten messages or 256 KiB
+// per request) and returns one error per message, nil for those sent;
+// event.ErrTooLarge for one that does not fit.
+func (q *Queue) SendBatch(ctx context.Context, msgs []event.Message, bodies []string) []error {
 	errs := make([]error, len(msgs))
 	var entries []types.SendMessageBatchRequestEntry
 	size := 0
@@ -99,12 +106,8 @@ func (q *Queue) SendBatch(ctx context.Context, msgs []event.Message) []error {
 		entries, size = nil, 0
 	}
 	for i, m := range msgs {
-		body, err := m.Encode()
-		switch {
-		case err != nil:
-			errs[i] = err
-			continue
-		case len(body) > event.MaxInlineMessage:
+		body := bodies[i]
+		if len(body) > event.MaxInlineMessage {
 			errs[i] = fmt.Errorf("send message %s: %w", m.EventID, event.ErrTooLarge)
 			continue
 		}

@@ -29,7 +29,7 @@ func (st *Store) PutEvent(ctx context.Context, m event.Message, status string, d
 	item["tenantId"] = s(m.TenantID)
 	item["msg"] = s(body)
 	if status == event.StatusFailed {
-		item["expiresAt"] = n(st.expiresAt(m, due))
+		item["expiresAt"] = n(st.expiresAt(time.UnixMilli(m.ReceivedAt), due))
 	}
 	if status == event.StatusPending {
 		gpk, gsk := DueIndexKey(due, m.EventID)
@@ -51,12 +51,12 @@ const DefaultRetention = 168 * time.Hour
 // removed the moment it fails). DynamoDB deletes it some time after. A
 // Pending stored event has none: its body is what a live reference points
 // to, however long the event waits.
-func (st *Store) expiresAt(m event.Message, failedAt time.Time) string {
+func (st *Store) expiresAt(received, failedAt time.Time) string {
 	r := st.Retention
 	if r <= 0 {
 		r = DefaultRetention
 	}
-	from := time.UnixMilli(m.ReceivedAt)
+	from := received
 	if failedAt.After(from) {
 		from = failedAt
 	}
@@ -76,8 +76,8 @@ func (st *Store) FailStoredEvent(ctx context.Context, eventID string, attempts i
 		ExpressionAttributeNames: map[string]string{"#st": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":failed": s(event.StatusFailed), ":a": n(strconv.Itoa(attempts)),
-			// received is at most failedAt here: count from the failure
-			":exp": n(st.expiresAt(event.Message{}, failedAt)),
+			// the receipt is before the failure: count from the failure
+			":exp": n(st.expiresAt(time.Time{}, failedAt)),
 		},
 	})
 	if isConditionFailed(err) {

@@ -44,6 +44,9 @@ type Message struct {
 	Drain         bool        `json:"drain,omitempty"` // control message: re-drive held events of DestinationID
 	DrainChain    string      `json:"dc,omitempty"`    // the drain's chain of rounds, once one has started
 	Probe         bool        `json:"probe,omitempty"` // control message: probe suspended DestinationID with a held event
+	Recorded      bool        `json:"rc,omitempty"`    // its history record exists (an earlier attempt, hold or replay wrote it)
+	Manual        bool        `json:"mn,omitempty"`    // the next attempt is the first of a manual replay
+	Prior         int         `json:"pa,omitempty"`    // attempts made before the current replay; history numbers on from here
 
 	RawBody bool `json:"rb,omitempty"` // wire framing only: the body follows the header (Encode sets, Decode clears)
 }
@@ -151,8 +154,13 @@ func (m Message) Reference() Message {
 // of its reference m (the message is newer than the stored copy).
 func (m Message) WithStored(full Message) Message {
 	full.Attempts, full.Redrives, full.NotBefore, full.Stored = max(m.Attempts, full.Attempts), m.Redrives, m.NotBefore, false
+	full.Recorded, full.Manual, full.Prior = m.Recorded || full.Recorded, m.Manual, max(m.Prior, full.Prior)
 	return full
 }
+
+// AttemptNumber is the number of m's next attempt, counting on across
+// retries and replays (HookSentry-Attempt, and the event's history).
+func (m Message) AttemptNumber() int { return m.Prior + m.Attempts + 1 }
 
 // dropped are never forwarded: hop-by-hop headers, headers HTTP sets per
 // connection, credentials meant for HookSentry, proxy metadata, and the

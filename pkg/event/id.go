@@ -34,7 +34,7 @@ func NewID(destinationID string, at time.Time) string {
 	var t [8]byte
 	binary.BigEndian.PutUint64(t[:], uint64(at.UnixMilli()))
 	var r [5]byte
-	_, _ = rand.Read(r[:]) // crypto/rand.Read never fails (Go 1.24+)
+	_, _ = rand.Read(r[:])             // crypto/rand.Read never fails (Go 1.24+)
 	random := hex.EncodeToString(r[:]) // 10 digits, 8 of them used
 	variant := "89ab"[r[4]&0x03]
 	h := hex.EncodeToString(t[2:]) + "8" + random[0:3] + string(variant) + Route(destinationID) + random[3:8]

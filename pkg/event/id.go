@@ -2,6 +2,7 @@ package event
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"strings"
@@ -42,13 +43,24 @@ func NewID(destinationID string, at time.Time) string {
 }
 
 // Route is the part of a destination id that event ids carry: its first 10
-// hex digits, lower case.
+// hex digits, lower case. Destination ids are UUIDs; any other id (tests
+// use short names) is routed by the first 10 hex digits of its SHA-256.
 func Route(destinationID string) string {
 	s := strings.ToLower(strings.ReplaceAll(destinationID, "-", ""))
-	if len(s) < routeLen {
-		return (s + strings.Repeat("0", routeLen))[:routeLen]
+	if len(s) >= routeLen && isHex(s[:routeLen]) {
+		return s[:routeLen]
 	}
-	return s[:routeLen]
+	sum := sha256.Sum256([]byte(destinationID))
+	return hex.EncodeToString(sum[:])[:routeLen]
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // ID is what an event id tells about its event.
@@ -65,10 +77,8 @@ func ParseID(id string) (ID, bool) {
 		return ID{}, false
 	}
 	h := id[0:8] + id[9:13] + id[14:18] + id[19:23] + id[24:36]
-	for _, c := range h {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return ID{}, false
-		}
+	if !isHex(h) {
+		return ID{}, false
 	}
 	if v := h[16]; v != '8' && v != '9' && v != 'a' && v != 'b' {
 		return ID{}, false

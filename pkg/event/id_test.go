@@ -79,3 +79,15 @@ func TestParseIDRefusesOtherIDs(t *testing.T) {
 		}
 	}
 }
+
+func TestRouteOfANonUUIDIsHex(t *testing.T) {
+	for _, dest := range []string{"dest-1", "", "zzzzzzzzzzzz"} {
+		r := Route(dest)
+		if len(r) != routeLen || !isHex(r) {
+			t.Errorf("Route(%q) = %q, want %d hex digits", dest, r, routeLen)
+		}
+		if p, ok := ParseID(NewID(dest, time.Now())); !ok || p.Route != r {
+			t.Errorf("ParseID(NewID(%q)) = %+v, %v; want route %q", dest, p, ok, r)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hooksentry/hooksentry/pkg/apperror"
 	"github.com/hooksentry/hooksentry/pkg/destination"
+	"github.com/hooksentry/hooksentry/pkg/history"
 )
 
 // maxManagementBody bounds management request bodies; the largest valid one
@@ -22,7 +23,8 @@ const maxManagementBody = 64 << 10
 // API serves the destination routes of CONTRACT §1.
 type API struct {
 	Destinations *destination.Service
-	TenantClaim  string // JWT claim naming the tenant, e.g. "tenant_id"
+	Events       *history.Service // the event routes (CONTRACT §5)
+	TenantClaim  string           // JWT claim naming the tenant, e.g. "tenant_id"
 	Log          *slog.Logger
 }
 
@@ -33,9 +35,11 @@ type Route struct {
 	Path     string // API Gateway route path, e.g. /api/v1/destinations/{id}
 }
 
-// Routes lists every management route in CONTRACT §1 order; template.yaml
-// and infra/ declare the same.
-var Routes = []Route{
+// Routes lists every management route in CONTRACT §1 and §5 order;
+// template.yaml and infra/ declare the same.
+var Routes = append(destinationRoutes, eventRoutes...)
+
+var destinationRoutes = []Route{
 	{"create-destination", http.MethodPost, "/api/v1/destinations"},
 	{"list-destinations", http.MethodGet, "/api/v1/destinations"},
 	{"get-destination", http.MethodGet, "/api/v1/destinations/{id}"},
@@ -50,6 +54,8 @@ func (a *API) Handler(function string) http.Handler {
 	handlers := map[string]http.HandlerFunc{
 		"create-destination": a.create, "list-destinations": a.list, "get-destination": a.get,
 		"update-destination": a.update, "delete-destination": a.delete, "regenerate-ingest-token": a.regenerate,
+		"list-events": a.listEvents, "get-event": a.getEvent, "replay-event": a.replayEvent,
+		"replay-events": a.replayEvents, "event-stats": a.eventStats,
 	}
 	mux := http.NewServeMux()
 	for _, r := range Routes {

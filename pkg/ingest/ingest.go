@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/hooksentry/hooksentry/pkg/apperror"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/event"
@@ -82,7 +80,7 @@ func (h *Handler) accept(r *http.Request) (string, error) {
 	}
 	m := event.Message{
 		Version:       1,
-		EventID:       uuid.NewString(),
+		EventID:       event.NewID(destID, now),
 		DestinationID: destID,
 		TenantID:      tenantID,
 		ReceivedAt:    now.UnixMilli(),

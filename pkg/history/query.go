@@ -1,0 +1,212 @@
+package history
+
+import (
+	"encoding/json"
+	"maps"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hooksentry/hooksentry/pkg/apperror"
+)
+
+// Paging bounds of CONTRACT §1 and §5.
+const (
+	DefaultPageSize = 10
+	MaxPageSize     = 100
+	// MaxMatches bounds how deep a list pages (Pg × Qt) and how far its
+	// total is counted: deeper pages are narrowed with from/to instead.
+	MaxMatches = 10000
+	// MaxReplay is how many events one bulk replay call replays.
+	MaxReplay = 1000
+	// MaxStatsRange is the widest stats range.
+	MaxStatsRange = 7 * 24 * time.Hour
+)
+
+// ListParams is a validated events list request.
+type ListParams struct {
+	PageSize   int
+	Page       int
+	Descending bool
+	Status     Status
+	From, To   time.Time // zero: open
+}
+
+// getter returns a case-insensitive accessor of query values: spellings of
+// one name that differ in case are tried in sorted order, the last value
+// winning, so the outcome does not depend on map order.
+func getter(values url.Values) func(string) (string, bool) {
+	keys := slices.Sorted(maps.Keys(values))
+	return func(name string) (string, bool) {
+		val, found := "", false
+		for _, k := range keys {
+			if v := values[k]; strings.EqualFold(k, name) && len(v) > 0 {
+				val, found = v[len(v)-1], true
+			}
+		}
+		return val, found
+	}
+}
+
+// ParseStatus matches a status case-insensitively.
+func ParseStatus(s string) (Status, bool) {
+	for _, st := range Statuses {
+		if strings.EqualFold(s, string(st)) {
+			return st, true
+		}
+	}
+	return "", false
+}
+
+// ParseListParams validates Qt, Pg, CpOrd, TpOrd, status, from and to.
+func ParseListParams(values url.Values) (ListParams, error) {
+	p := ListParams{PageSize: DefaultPageSize, Page: 1, Descending: true}
+	get := getter(values)
+	var f apperror.Fields
+	if v, ok := get("Qt"); ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > MaxPageSize {
+			f.Add("Qt", "must be an integer from 1 to %d", MaxPageSize)
+		} else {
+			p.PageSize = n
+		}
+	}
+	if v, ok := get("Pg"); ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > MaxMatches {
+			f.Add("Pg", "must be an integer from 1 to %d", MaxMatches)
+		} else {
+			p.Page = n
+		}
+	}
+	if v, ok := get("CpOrd"); ok && !strings.EqualFold(strings.TrimSpace(v), "receivedAt") {
+		f.Add("CpOrd", "events sort by receivedAt only")
+	}
+	if v, ok := get("TpOrd"); ok {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "asc":
+			p.Descending = false
+		case "desc":
+			p.Descending = true
+		default:
+			f.Add("TpOrd", "must be Asc or Desc")
+		}
+	}
+	if v, ok := get("status"); ok {
+		st, valid := ParseStatus(strings.TrimSpace(v))
+		if !valid {
+			f.Add("status", "must be Pending, Held, Delivered or Failed")
+		}
+		p.Status = st
+	}
+	p.From = parseTime(get, "from", &f)
+	p.To = parseTime(get, "to", &f)
+	if !p.From.IsZero() && !p.To.IsZero() && p.To.Before(p.From) {
+		f.Add("to", "must not be before from")
+	}
+	if len(f) == 0 && p.Page*p.PageSize > MaxMatches {
+		f.Add("Pg", "Pg × Qt must not exceed %d; narrow the range with from and to", MaxMatches)
+	}
+	if err := f.Err(); err != nil {
+		return ListParams{}, err
+	}
+	return p, nil
+}
+
+func parseTime(get func(string) (string, bool), name string, f *apperror.Fields) time.Time {
+	v, ok := get(name)
+	if !ok {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v))
+	if err != nil {
+		f.Add(name, "must be an RFC 3339 timestamp such as 2026-07-03T14:32:00.000Z")
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// StatsRange is a validated stats request: [From, To].
+type StatsRange struct{ From, To time.Time }
+
+// ParseStatsRange validates from and to; by default the range runs from the
+// start of the UTC hour 23 hours before now's until now (24 buckets).
+func ParseStatsRange(values url.Values, now time.Time) (StatsRange, error) {
+	get := getter(values)
+	var f apperror.Fields
+	r := StatsRange{From: now.UTC().Truncate(time.Hour).Add(-23 * time.Hour), To: now.UTC()}
+	if t := parseTime(get, "from", &f); !t.IsZero() {
+		r.From = t
+	}
+	if t := parseTime(get, "to", &f); !t.IsZero() {
+		r.To = t
+	}
+	switch {
+	case len(f) > 0:
+	case r.To.Before(r.From):
+		f.Add("to", "must not be before from")
+	case r.To.Sub(r.From) > MaxStatsRange:
+		f.Add("to", "must be at most 7 days after from")
+	}
+	if err := f.Err(); err != nil {
+		return StatsRange{}, err
+	}
+	return r, nil
+}
+
+// Hours returns the start of every UTC clock hour that overlaps r, oldest first.
+func (r StatsRange) Hours() []time.Time {
+	var out []time.Time
+	for h := r.From.Truncate(time.Hour); !h.After(r.To); h = h.Add(time.Hour) {
+		out = append(out, h)
+	}
+	return out
+}
+
+// BulkReplay is a validated bulk replay request.
+type BulkReplay struct {
+	Status   Status // Failed or Delivered
+	From, To time.Time
+}
+
+// ParseBulkReplay validates a bulk replay body: {"status", "from", "to"},
+// all optional (an empty body replays every Failed event).
+func ParseBulkReplay(body []byte) (BulkReplay, error) {
+	var in struct {
+		Status *string `json:"status"`
+		From   *string `json:"from"`
+		To     *string `json:"to"`
+	}
+	if len(strings.TrimSpace(string(body))) > 0 {
+		if err := json.Unmarshal(body, &in); err != nil {
+			return BulkReplay{}, apperror.Validation(apperror.FieldError{Field: "body", Message: "must be a JSON object with status, from and to"})
+		}
+	}
+	b := BulkReplay{Status: Failed}
+	var f apperror.Fields
+	if in.Status != nil {
+		st, ok := ParseStatus(strings.TrimSpace(*in.Status))
+		if !ok || (st != Failed && st != Delivered) {
+			f.Add("status", "must be Failed or Delivered")
+		}
+		b.Status = st
+	}
+	values := url.Values{}
+	if in.From != nil {
+		values.Set("from", *in.From)
+	}
+	if in.To != nil {
+		values.Set("to", *in.To)
+	}
+	get := getter(values)
+	b.From, b.To = parseTime(get, "from", &f), parseTime(get, "to", &f)
+	if !b.From.IsZero() && !b.To.IsZero() && b.To.Before(b.From) {
+		f.Add("to", "must not be before from")
+	}
+	if err := f.Err(); err != nil {
+		return BulkReplay{}, err
+	}
+	return b, nil
+}

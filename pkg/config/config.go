@@ -133,7 +133,7 @@ func Load(getenv func(string) string) (Config, error) {
 	num("HOOKSENTRY_MAX_ATTEMPTS", &c.MaxAttempts, 1, 1000)
 	num("HOOKSENTRY_BREAKER_FAILURE_THRESHOLD", &c.BreakerFailureThreshold, 1, 100000)
 	dur("HOOKSENTRY_BREAKER_COOLDOWN", &c.BreakerCooldown, 0)
-	dur("HOOKSENTRY_EVENT_RETENTION", &c.EventRetention, time.Hour)
+	dur("HOOKSENTRY_EVENT_RETENTION", &c.EventRetention, time.Second)
 	if strings.TrimSpace(getenv("HOOKSENTRY_BREAKER_MAX_COOLDOWN")) == "" {
 		c.MaxCooldown = max(c.MaxCooldown, c.BreakerCooldown)
 	}

@@ -1,22 +1,19 @@
 package e2e_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 
 	"github.com/hooksentry/hooksentry/pkg/destination"
+	"github.com/hooksentry/hooksentry/pkg/testkit"
 )
 
 // TestNoSecretsAtRestOrInTransit creates destinations with every auth type,
@@ -134,7 +131,7 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 	// Responses: no credential ever; tokens only in the answers that issue them.
 	for _, b := range bodies {
 		for _, s := range secrets {
-			if strings.Contains(b, s) || strings.Contains(b, jsonEscaped(s)) {
+			if strings.Contains(b, s) || strings.Contains(b, testkit.JSONEscaped(s)) {
 				t.Errorf("response %.200s contains secret %q", b, s)
 			}
 		}
@@ -149,7 +146,7 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 		hex.EncodeToString([]byte("abc" + secrets[0])),
 		strings.ToUpper(secrets[0]),
 	} {
-		if findEncoded([]byte(planted), secrets[0]) == "" {
+		if testkit.FindEncoded([]byte(planted), secrets[0]) == "" {
 			t.Fatalf("detector misses planted form %d: %s", i, planted)
 		}
 	}
@@ -159,20 +156,20 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 	for _, tok := range tokens {
 		hashes[destination.HashIngestToken(tok)] = true
 	}
-	items := scanTable(t)
+	items := testkit.ScanTable(t, dynamodb.NewFromConfig(stack.Env.AWSConfig()), stack.Env.Config.TableName)
 	var needles []string
 	needles = append(needles, secrets...)
 	needles = append(needles, tokens...)
 	needles = append(needles, strings.TrimPrefix(tokens[0], "dst_")) // the random part alone
 	foundHashes := 0
 	for _, item := range items {
-		walkAttributes(item, "", func(path string, data []byte) {
+		testkit.WalkAttributes(item, "", func(path string, data []byte) {
 			if hashes[string(data)] {
 				foundHashes++
 			}
 			for _, n := range needles {
-				if where := findEncoded(data, n); where != "" {
-					t.Errorf("table item %s, attribute %s: contains %q (%s)", describeItem(item), path, n, where)
+				if where := testkit.FindEncoded(data, n); where != "" {
+					t.Errorf("table item %s, attribute %s: contains %q (%s)", testkit.DescribeItem(item), path, n, where)
 				}
 			}
 		})
@@ -197,119 +194,9 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 	// Logs of the functions called directly, and of the whole stack.
 	for name, logs := range map[string]string{"function": f.logs.String(), "stack": stackLogs.String()} {
 		for _, n := range needles {
-			if strings.Contains(logs, n) || strings.Contains(logs, jsonEscaped(n)) {
+			if strings.Contains(logs, n) || strings.Contains(logs, testkit.JSONEscaped(n)) {
 				t.Errorf("%s logs contain %q", name, n)
 			}
 		}
 	}
-}
-
-func jsonEscaped(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b[1 : len(b)-1])
-}
-
-// findEncoded reports how data contains needle: as is (any case), in hex,
-// in base64 at any alignment, or after decoding all of data from base64 or
-// hex. It returns "" if it does not.
-func findEncoded(data []byte, needle string) string {
-	n := []byte(needle)
-	lower := bytes.ToLower(data)
-	if bytes.Contains(lower, bytes.ToLower(n)) {
-		return "plain"
-	}
-	if bytes.Contains(lower, []byte(hex.EncodeToString(n))) {
-		return "hex"
-	}
-	// If needle sits at an offset whose remainder mod 3 is k away from a
-	// group boundary, the base64 of the data contains the base64 of the
-	// whole 3-byte groups of needle[k:].
-	for k := range 3 {
-		sub := n[k:]
-		sub = sub[:len(sub)/3*3]
-		for name, enc := range map[string]*base64.Encoding{"base64": base64.StdEncoding, "base64url": base64.URLEncoding} {
-			if e := enc.EncodeToString(sub); len(e) >= 8 && bytes.Contains(data, []byte(e)) {
-				return fmt.Sprintf("%s at alignment %d", name, k)
-			}
-		}
-	}
-	for name, dec := range map[string]func(string) ([]byte, error){
-		"base64-decoded":     base64.StdEncoding.DecodeString,
-		"base64url-decoded":  base64.URLEncoding.DecodeString,
-		"raw-base64-decoded": base64.RawStdEncoding.DecodeString,
-		"hex-decoded":        hex.DecodeString,
-	} {
-		if d, err := dec(string(data)); err == nil && bytes.Contains(bytes.ToLower(d), bytes.ToLower(n)) {
-			return name
-		}
-	}
-	return ""
-}
-
-func scanTable(t *testing.T) []map[string]types.AttributeValue {
-	t.Helper()
-	db := dynamodb.NewFromConfig(stack.Env.AWSConfig())
-	var items []map[string]types.AttributeValue
-	in := &dynamodb.ScanInput{TableName: aws.String(stack.Env.Config.TableName), ConsistentRead: aws.Bool(true)}
-	for {
-		out, err := db.Scan(context.Background(), in)
-		if err != nil {
-			t.Fatalf("Scan: %v", err)
-		}
-		items = append(items, out.Items...)
-		if len(out.LastEvaluatedKey) == 0 {
-			return items
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
-}
-
-// walkAttributes calls fn with the bytes of every string, binary and number
-// value in item, nested ones included.
-func walkAttributes(item map[string]types.AttributeValue, prefix string, fn func(path string, data []byte)) {
-	for name, v := range item {
-		walkValue(v, prefix+name, fn)
-	}
-	// Attribute names can carry data too.
-	for name := range item {
-		fn(prefix+"(name)", []byte(name))
-	}
-}
-
-func walkValue(v types.AttributeValue, path string, fn func(string, []byte)) {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		fn(path, []byte(v.Value))
-	case *types.AttributeValueMemberB:
-		fn(path, v.Value)
-	case *types.AttributeValueMemberN:
-		fn(path, []byte(v.Value))
-	case *types.AttributeValueMemberSS:
-		for i, s := range v.Value {
-			fn(fmt.Sprintf("%s[%d]", path, i), []byte(s))
-		}
-	case *types.AttributeValueMemberBS:
-		for i, b := range v.Value {
-			fn(fmt.Sprintf("%s[%d]", path, i), b)
-		}
-	case *types.AttributeValueMemberNS:
-		for i, s := range v.Value {
-			fn(fmt.Sprintf("%s[%d]", path, i), []byte(s))
-		}
-	case *types.AttributeValueMemberL:
-		for i, e := range v.Value {
-			walkValue(e, fmt.Sprintf("%s[%d]", path, i), fn)
-		}
-	case *types.AttributeValueMemberM:
-		walkAttributes(v.Value, path+".", fn)
-	}
-}
-
-func describeItem(item map[string]types.AttributeValue) string {
-	pk, _ := item["pk"].(*types.AttributeValueMemberS)
-	sk, _ := item["sk"].(*types.AttributeValueMemberS)
-	if pk == nil || sk == nil {
-		return "?"
-	}
-	return pk.Value + "/" + sk.Value
 }

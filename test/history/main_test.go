@@ -1,0 +1,217 @@
+// Package history_test proves the events API end to end (CONTRACT §5):
+// one local stack (emulators, gateway, four delivery workers, sweeper)
+// serves every test of this binary over HTTP with real JWTs; HTTPS
+// receivers trust a test CA. Retention is short, so that expiry can be
+// seen, and the breaker threshold high, so that failing destinations fail
+// their events rather than suspend.
+package history_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	localstack "github.com/hooksentry/hooksentry/pkg/local/stack"
+	"github.com/hooksentry/hooksentry/pkg/store"
+	"github.com/hooksentry/hooksentry/pkg/testkit"
+)
+
+var (
+	stack *localstack.Stack
+	ca    *testkit.CA
+)
+
+// retention is short enough to wait for, long enough for every other test
+// to read its events before they expire.
+const retention = 25 * time.Second
+
+var settings = map[string]string{
+	"HOOKSENTRY_DELIVERY_TIMEOUT":          "3s",
+	"HOOKSENTRY_RETRY_BASE_DELAY":          "100ms",
+	"HOOKSENTRY_RETRY_MAX_DELAY":           "300ms",
+	"HOOKSENTRY_MAX_ATTEMPTS":              "3",
+	"HOOKSENTRY_BREAKER_FAILURE_THRESHOLD": "1000",
+	"HOOKSENTRY_EVENT_RETENTION":           retention.String(),
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "hooksentry-history-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ca = testkit.NewCA(&setupTB{}, dir)
+	settings["HOOKSENTRY_EXTRA_CA_FILE"] = ca.File
+	names := localstack.DefaultNames()
+	names.VisibilityTimeout = 30 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	opts := localstack.Options{StateDir: dir, Addr: "127.0.0.1:0", Names: names, Settings: settings, Workers: 4, SweepInterval: time.Second}
+	if os.Getenv("HOOKSENTRY_TEST_LOGS") != "" {
+		opts.Log = os.Stderr
+	}
+	stack, err = localstack.Start(ctx, opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start local stack:", err)
+		return 1
+	}
+	defer stack.Close()
+	return m.Run()
+}
+
+// setupTB lets testkit helpers run before any test exists.
+type setupTB struct{ testing.TB }
+
+func (setupTB) Helper()                        {}
+func (setupTB) Fatal(args ...any)              { panic(fmt.Sprint(args...)) }
+func (setupTB) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
+
+// newTenant creates a tenant and returns an API client acting for it.
+func newTenant(t *testing.T) *testkit.Client {
+	t.Helper()
+	id := uuid.NewString()
+	if err := stack.Env.Store().CreateTenant(context.Background(), store.Tenant{ID: id, Name: t.Name(), CreatedAt: store.NewTenantTime(time.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := stack.Issuer.Mint(id, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testkit.Client{BaseURL: stack.URL, Token: tok}
+}
+
+type created struct {
+	ID          string `json:"id"`
+	IngestToken string `json:"ingestToken"`
+}
+
+func createDestination(t *testing.T, c *testkit.Client, body map[string]any) created {
+	t.Helper()
+	resp := c.Do(t, http.MethodPost, "/api/v1/destinations", body, nil)
+	if resp.Status != http.StatusCreated {
+		t.Fatalf("create destination: got %d %s, want 201", resp.Status, resp.Body)
+	}
+	var d created
+	resp.JSON(t, &d)
+	return d
+}
+
+// ingest posts a webhook and returns its event id.
+func ingest(t *testing.T, token string, body []byte, header http.Header) string {
+	t.Helper()
+	c := &testkit.Client{BaseURL: stack.URL}
+	resp := c.Do(t, http.MethodPost, "/ingest/"+token, body, header)
+	if resp.Status != http.StatusAccepted {
+		t.Fatalf("ingest: got %d %s, want 202", resp.Status, resp.Body)
+	}
+	var out struct {
+		EventID string `json:"eventId"`
+	}
+	resp.JSON(t, &out)
+	if out.EventID == "" {
+		t.Fatal("ingest returned no eventId")
+	}
+	return out.EventID
+}
+
+// eventView is the event JSON of CONTRACT §5.
+type eventView struct {
+	ID            string              `json:"id"`
+	DestinationID string              `json:"destinationId"`
+	TenantID      string              `json:"tenantId"`
+	Status        string              `json:"status"`
+	AttemptCount  int                 `json:"attemptCount"`
+	ReceivedAt    string              `json:"receivedAt"`
+	LastAttemptAt *string             `json:"lastAttemptAt"`
+	NextAttemptAt *string             `json:"nextAttemptAt"`
+	DeliveredAt   *string             `json:"deliveredAt"`
+	ContentType   *string             `json:"contentType"`
+	Headers       map[string][]string `json:"headers"`
+	Body          string              `json:"body"`
+	BodyEncoding  string              `json:"bodyEncoding"`
+	Attempts      []attemptView       `json:"attempts"`
+}
+
+type attemptView struct {
+	Number       int     `json:"number"`
+	StartedAt    string  `json:"startedAt"`
+	DurationMs   int64   `json:"durationMs"`
+	Trigger      string  `json:"trigger"`
+	Outcome      string  `json:"outcome"`
+	StatusCode   *int    `json:"statusCode"`
+	Error        *string `json:"error"`
+	ResponseBody *string `json:"responseBody"`
+}
+
+type listView struct {
+	Total       int         `json:"total"`
+	TotalCapped bool        `json:"totalCapped"`
+	Items       []eventView `json:"items"`
+}
+
+// getEvent reads an event; ok is false on a 404.
+func getEvent(t *testing.T, c *testkit.Client, id string) (eventView, bool) {
+	t.Helper()
+	resp := c.Do(t, http.MethodGet, "/api/v1/events/"+id, nil, nil)
+	if resp.Status == http.StatusNotFound {
+		return eventView{}, false
+	}
+	if resp.Status != http.StatusOK {
+		t.Fatalf("get event %s: got %d %s, want 200", id, resp.Status, resp.Body)
+	}
+	var v eventView
+	resp.JSON(t, &v)
+	return v, true
+}
+
+// waitStatus polls an event until it has status, and returns it.
+func waitStatus(t *testing.T, c *testkit.Client, id, status string, timeout time.Duration) eventView {
+	t.Helper()
+	var v eventView
+	testkit.WaitFor(t, timeout, "event "+id+" to be "+status, func() bool {
+		var ok bool
+		v, ok = getEvent(t, c, id)
+		return ok && v.Status == status
+	})
+	return v
+}
+
+func list(t *testing.T, c *testkit.Client, destID string, query url.Values) listView {
+	t.Helper()
+	resp := c.Do(t, http.MethodGet, "/api/v1/destinations/"+destID+"/events?"+query.Encode(), nil, nil)
+	if resp.Status != http.StatusOK {
+		t.Fatalf("list events %s: got %d %s, want 200", query.Encode(), resp.Status, resp.Body)
+	}
+	var v listView
+	resp.JSON(t, &v)
+	return v
+}
+
+// eventIDOf is the event id a destination received: HookSentry-Event-Id
+// once deliveries carry it (CONTRACT §3), else today's webhook-id.
+func eventIDOf(r testkit.Request) string {
+	if id := r.Header.Get("HookSentry-Event-Id"); id != "" {
+		return id
+	}
+	return r.Header.Get("Webhook-Id")
+}
+
+// byEventID groups received requests by event id.
+func byEventID(reqs []testkit.Request) map[string][]testkit.Request {
+	m := map[string][]testkit.Request{}
+	for _, r := range reqs {
+		m[eventIDOf(r)] = append(m[eventIDOf(r)], r)
+	}
+	return m
+}

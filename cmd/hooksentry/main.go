@@ -3,9 +3,23 @@
 //	hooksentry run                          start the whole stack (make run)
 //	hooksentry tenant create --name NAME    create a tenant, print it as JSON
 //	hooksentry token --tenant ID [--ttl 1h] mint a JWT the local gateway accepts
+//	hooksentry worker [--count 4]           delivery pollers only
+//	hooksentry events list --destination ID [--status S] [--from T] [--to T] [--page N] [--size N] [--asc]
+//	hooksentry events show EVENT_ID
+//	hooksentry events replay EVENT_ID
+//	hooksentry events replay --destination ID [--status Failed|Delivered] [--from T] [--to T] [--all]
+//	hooksentry events stats --destination ID [--from T] [--to T]
 //
 // All commands share the state directory (HOOKSENTRY_STATE_DIR, default
 // .hooksentry).
+//
+// The events commands call the events API (CONTRACT §5) and print tables,
+// or the API's JSON with --json. They talk to the local stack at
+// http://HOOKSENTRY_LOCAL_ADDR unless --api URL or HOOKSENTRY_API_URL names
+// a deployed API. The bearer token is --token, else HOOKSENTRY_TOKEN; for
+// the local stack without one they mint a token (like token) for --tenant,
+// else HOOKSENTRY_TENANT, else the tenant that owns the destination or
+// event, looked up in the running stack's table. See events.go, tokens.go.
 package main
 
 import (
@@ -41,11 +55,19 @@ const usage = `usage:
   hooksentry tenant create --name NAME [--id ID] [--aws]
   hooksentry token --tenant ID [--ttl 1h]
   hooksentry worker [--count 4]      delivery pollers only, configured from the environment
+  hooksentry events list --destination ID [--status S] [--from T] [--to T] [--page N] [--size N] [--asc]
+  hooksentry events show EVENT_ID
+  hooksentry events replay EVENT_ID
+  hooksentry events replay --destination ID [--status Failed|Delivered] [--from T] [--to T] [--all]
+  hooksentry events stats --destination ID [--from T] [--to T]
+      events flags: --json, --api URL, --token JWT, --tenant ID (hooksentry events help)
 
 Settings: HOOKSENTRY_STATE_DIR (.hooksentry), HOOKSENTRY_LOCAL_ADDR (127.0.0.1:8080),
 HOOKSENTRY_DYNAMODB_PORT, HOOKSENTRY_KMS_PORT, HOOKSENTRY_SQS_PORT (0 = any free port),
 HOOKSENTRY_LOCAL_WORKERS (4; 0 = none), HOOKSENTRY_LOCAL_SWEEP_INTERVAL (1m),
 and the HOOKSENTRY_* function settings of the README.
+Events commands: HOOKSENTRY_API_URL (default: the local stack), HOOKSENTRY_TOKEN,
+HOOKSENTRY_TENANT.
 `
 
 func main() {
@@ -69,6 +91,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return token(args[1:], stdout)
 	case args[0] == "worker":
 		return worker(args[1:])
+	case args[0] == "events":
+		return events(args[1:], stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", strings.Join(args, " "))
@@ -208,11 +232,8 @@ func tenantCreate(args []string, stdout io.Writer) error {
 // the command.
 func localDynamoDB(ctx context.Context) (endpoint, table string, stop func(), err error) {
 	dir := stateDir()
-	if b, err := os.ReadFile(filepath.Join(dir, localstack.StateFile)); err == nil {
-		var s localstack.State
-		if json.Unmarshal(b, &s) == nil && reachable(s.DynamoDBEndpoint) {
-			return s.DynamoDBEndpoint, s.TableName, func() {}, nil
-		}
+	if s, ok := runningStackState(); ok {
+		return s.DynamoDBEndpoint, s.TableName, func() {}, nil
 	}
 	emu, err := emulator.Start(ctx, emulator.Options{StateDir: dir})
 	if err != nil {
@@ -231,6 +252,21 @@ func localDynamoDB(ctx context.Context) (endpoint, table string, stop func(), er
 		return "", "", nil, err
 	}
 	return emu.DynamoDBEndpoint, localstack.DefaultNames().Table, func() { _ = emu.Close() }, nil
+}
+
+// runningStackState reads the state file of a running `hooksentry run` on the
+// state directory; ok is false when there is none or its DynamoDB emulator
+// does not answer.
+func runningStackState() (localstack.State, bool) {
+	b, err := os.ReadFile(filepath.Join(stateDir(), localstack.StateFile))
+	if err != nil {
+		return localstack.State{}, false
+	}
+	var s localstack.State
+	if json.Unmarshal(b, &s) != nil || !reachable(s.DynamoDBEndpoint) {
+		return localstack.State{}, false
+	}
+	return s, true
 }
 
 func reachable(endpoint string) bool {

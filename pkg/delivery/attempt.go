@@ -5,22 +5,41 @@ import (
 	"time"
 
 	"github.com/hooksentry/hooksentry/pkg/destination"
+	"github.com/hooksentry/hooksentry/pkg/history"
 )
 
-// attempt makes one delivery attempt of it and, with Config.LogAttempts,
-// logs one line for it: what a developer watching make run wants to see.
-// Errors are the Sender's, which never carry credentials or the URL.
+// attempt makes one delivery attempt of it, keeps the attempt for the
+// event's history (it.attempt, numbered as the HookSentry-Attempt header
+// counts, before any attempt is spent) and, with Config.LogAttempts, logs
+// one line for it: what a developer watching make run wants to see.
+// Errors are the Sender's, which never carry credentials or the URL. A
+// probe is an Automatic attempt, even of a replayed event.
 func (w *Worker) attempt(ctx context.Context, d destination.Destination, creds destination.Credentials, it *item, probe bool) Result {
-	start := time.Now()
+	m := it.full
+	m.Attempts = it.attempts()
+	trigger := history.Automatic
+	if m.Manual && !probe {
+		trigger = history.Manual
+	}
+	startedAt := w.now()
+	start := time.Now() // monotonic, whatever the injected clock does
 	res := w.Sender.Attempt(ctx, d, creds, it.full)
+	elapsed := time.Since(start)
+	it.attempt = &history.Attempt{
+		Number: m.AttemptNumber(), StartedAt: startedAt, Duration: elapsed, Trigger: trigger,
+		Delivered: res.OK(), StatusCode: res.Status, ResponseBody: res.ResponseBody,
+	}
+	if !res.OK() {
+		it.attempt.Error = res.ErrorClass
+	}
 	if w.Config.LogAttempts {
 		outcome := "delivered"
 		if !res.OK() {
 			outcome = "failed"
 		}
 		attrs := []any{
-			"eventId", it.msg.EventID, "destinationId", d.ID, "attempt", max(it.msg.Attempts, it.full.Attempts) + 1,
-			"outcome", outcome, "status", res.Status, "durationMs", time.Since(start).Milliseconds(),
+			"eventId", it.msg.EventID, "destinationId", d.ID, "attempt", it.attempt.Number,
+			"outcome", outcome, "status", res.Status, "durationMs", elapsed.Milliseconds(),
 		}
 		if probe {
 			attrs = append(attrs, "probe", true)

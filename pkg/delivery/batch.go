@@ -9,6 +9,7 @@ import (
 
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/event"
+	"github.com/hooksentry/hooksentry/pkg/history"
 )
 
 // item is one event of a batch on its way through the worker.
@@ -18,13 +19,19 @@ type item struct {
 	full      event.Message // with body and headers
 	heldKey   string        // the hold it was taken from; deleted once it is settled
 	last      bool          // a failed probe: held behind everything else, so it is not the next probe
+
+	attempt *history.Attempt // the attempt this batch made of it, for its history; nil when none
+	due     time.Time        // a retry: when it is due
 }
 
-// spendAttempt counts a failed attempt. The message and the stored copy
-// may disagree (a reference's stored event was retried through another
-// message): the higher count is the event's.
+// attempts is the event's count of failed attempts: the message and the
+// stored copy may disagree (a reference's stored event was retried through
+// another message), and the higher count is the event's.
+func (it *item) attempts() int { return max(it.msg.Attempts, it.full.Attempts) }
+
+// spendAttempt counts a failed attempt.
 func (it *item) spendAttempt() {
-	n := max(it.msg.Attempts, it.full.Attempts) + 1
+	n := it.attempts() + 1
 	it.msg.Attempts, it.full.Attempts = n, n
 }
 
@@ -187,13 +194,27 @@ func (w *Worker) loadBodies(ctx context.Context, items []*item) (kept, unloaded 
 }
 
 // settle makes each outcome durable before its message is deleted and
-// returns the items it could not settle.
+// returns the items it could not settle. First it decides what becomes of
+// each item (a failed attempt is spent: retried at a due time, or Failed),
+// then records the history of all of them at once (history.go), then
+// sends, holds, stores and deletes.
 func (w *Worker) settle(ctx context.Context, d destination.Destination, out map[*item]disposition, results map[*item]Result) []*item {
-	var unsettled, holds []*item
+	todo := make(map[*item]disposition, len(out))
 	for it, disp := range out {
 		if it.heldKey != "" && !it.last && (disp == hold || disp == requeue) {
 			continue // a held event that was not attempted stays where it is
 		}
+		if disp == retry {
+			var spent bool
+			if it.due, spent = w.planRetry(it, results[it]); spent {
+				disp = failed
+			}
+		}
+		todo[it] = disp
+	}
+	w.record(ctx, d.ID, todo)
+	var unsettled, holds []*item
+	for it, disp := range todo {
 		var err error
 		switch disp {
 		case delivered, drop:
@@ -201,7 +222,7 @@ func (w *Worker) settle(ctx context.Context, d destination.Destination, out map[
 				err = w.Store.DeleteEvent(ctx, it.msg.EventID)
 			}
 		case retry:
-			err = w.scheduleRetry(ctx, it, results[it])
+			err = w.scheduleRetry(ctx, it)
 		case failed:
 			err = w.storeFailed(ctx, it, results[it])
 		case hold:

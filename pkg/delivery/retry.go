@@ -2,23 +2,29 @@ package delivery
 
 import (
 	"context"
+	"time"
 
 	"github.com/hooksentry/hooksentry/pkg/event"
 )
 
-// scheduleRetry re-enqueues a failed event with backoff, or stores it as
-// Failed once its attempts are spent.
-func (w *Worker) scheduleRetry(ctx context.Context, it *item, res Result) error {
+// planRetry spends the failed attempt of it and returns when its retry is
+// due, or spent when its attempts are spent (it is stored as Failed
+// instead). Settling knows the due time before anything is sent, so the
+// event's history shows it.
+func (w *Worker) planRetry(it *item, res Result) (due time.Time, spent bool) {
 	it.spendAttempt()
 	if w.Config.Spent(it.msg.Attempts) {
-		return w.storeFailed(ctx, it, res)
+		return time.Time{}, true
 	}
+	return w.now().Add(w.Backoff.Delay(it.msg.Attempts, res.RetryAfter)), false
+}
+
+// scheduleRetry re-enqueues a failed event for its due time (it.due).
+func (w *Worker) scheduleRetry(ctx context.Context, it *item) error {
 	m := it.msg
-	now := w.now()
-	delay := w.Backoff.Delay(m.Attempts, res.RetryAfter)
-	m.NotBefore = now.Add(delay).UnixMilli()
+	m.NotBefore = it.due.UnixMilli()
 	if m.Stored {
-		if err := w.Store.RetryStoredEvent(ctx, m.EventID, now.Add(delay+event.StoredGrace), m.Attempts); err != nil {
+		if err := w.Store.RetryStoredEvent(ctx, m.EventID, it.due.Add(event.StoredGrace), m.Attempts); err != nil {
 			return err
 		}
 	}

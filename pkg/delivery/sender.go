@@ -14,6 +14,7 @@ import (
 
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/event"
+	"github.com/hooksentry/hooksentry/pkg/history"
 )
 
 // Result is the outcome of one delivery attempt.
@@ -21,6 +22,14 @@ type Result struct {
 	Status     int           // HTTP status, 0 when no response arrived
 	RetryAfter time.Duration // from the destination's Retry-After header
 	Err        error         // transport error or non-2xx status
+	// ErrorClass says why a failed attempt failed: one of the history.Err
+	// classes (timeout, connection, tls, blocked, auth, status); empty on
+	// success.
+	ErrorClass string
+	// ResponseBody is the start of the answer to a failed attempt, at most
+	// history.MaxResponseBody bytes, with the destination's credentials
+	// replaced by "[redacted]"; nil on success and without an answer.
+	ResponseBody []byte
 }
 
 // OK reports whether the attempt succeeded (any 2xx).
@@ -43,28 +52,34 @@ const maxResponseDrain = 64 << 10
 func (s *Sender) Attempt(ctx context.Context, d destination.Destination, creds destination.Credentials, m event.Message) Result {
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
-	var token string
-	if d.AuthType == destination.AuthJwtBearer {
-		var err error
-		if token, err = s.Tokens.Token(ctx, d.ID, creds, ""); err != nil {
-			return Result{Err: err}
-		}
+	if d.AuthType != destination.AuthJwtBearer {
+		return s.post(ctx, d, creds, m)
 	}
-	res := s.post(ctx, d, creds, token, m)
-	if res.Status == http.StatusUnauthorized && d.AuthType == destination.AuthJwtBearer {
+	token, err := s.Tokens.Token(ctx, d.ID, creds, "")
+	if err != nil {
+		return Result{Err: err, ErrorClass: tokenErrorClass(err)}
+	}
+	res := s.post(ctx, d, creds, m, token)
+	if res.Status == http.StatusUnauthorized {
 		fresh, err := s.Tokens.Token(ctx, d.ID, creds, token)
 		if err != nil {
-			return Result{Err: err}
+			// The 401 stays the attempt's answer; it failed for want of
+			// a token.
+			res.Err, res.ErrorClass = err, tokenErrorClass(err)
+			return res
 		}
-		res = s.post(ctx, d, creds, fresh, m)
+		res = s.post(ctx, d, creds, m, fresh, token)
 	}
 	return res
 }
 
-func (s *Sender) post(ctx context.Context, d destination.Destination, creds destination.Credentials, token string, m event.Message) Result {
+// post sends m once. tokens are the JwtBearer access tokens of the
+// attempt, the one to send first; all of them are redacted from a kept
+// answer.
+func (s *Sender) post(ctx context.Context, d destination.Destination, creds destination.Credentials, m event.Message, tokens ...string) Result {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(m.Body))
 	if err != nil {
-		return Result{Err: fmt.Errorf("build request: %w", err)}
+		return Result{Err: fmt.Errorf("build request: %w", stripURL(err)), ErrorClass: history.ErrConnection}
 	}
 	// Header values are set directly, never through Add's splitting or
 	// joining, so comma-containing signatures arrive byte for byte.
@@ -92,19 +107,24 @@ func (s *Sender) post(ctx context.Context, d destination.Destination, creds dest
 	case destination.AuthBasic:
 		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(creds.Username+":"+creds.Password)))
 	case destination.AuthJwtBearer:
-		req.Header.Set("Authorization", "Bearer "+token)
+		if len(tokens) > 0 {
+			req.Header.Set("Authorization", "Bearer "+tokens[0])
+		}
 	}
 	resp, err := s.Client.Do(req)
 	if err != nil {
-		return Result{Err: fmt.Errorf("post to destination: %w", stripURL(err))}
+		return Result{Err: fmt.Errorf("post to destination: %w", stripURL(err)), ErrorClass: classify(err)}
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseDrain))
-	resp.Body.Close()
+	defer resp.Body.Close()
+	body := io.LimitReader(resp.Body, maxResponseDrain)
 	res := Result{Status: resp.StatusCode}
 	if !res.OK() {
 		res.Err = fmt.Errorf("destination answered %d", resp.StatusCode)
+		res.ErrorClass = history.ErrStatus
 		res.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
+		res.ResponseBody = keptBody(body, secrets(creds, tokens...))
 	}
+	_, _ = io.Copy(io.Discard, body)
 	return res
 }
 

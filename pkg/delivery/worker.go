@@ -4,13 +4,25 @@
 // holding events for destinations that are not Active and draining them
 // again, and the outbound HTTP attempt with each auth type.
 //
+// It also writes every event's history (CONTRACT §5): settling a
+// destination's events makes one history.Change per event (delivered,
+// retried, failed, held, or re-queued before its record exists) and sends
+// them in one Recorder call, before any of them is sent, held or stored,
+// so the messages that go on carry Recorded. History is observability:
+// when the Recorder fails the error is logged and the events are settled
+// as if it had succeeded (delivery never waits on, or is redelivered for,
+// its history); their messages keep the Recorded flag they had, so the
+// next change of an event without a record creates it.
+//
 // One file per concern: batch.go (a batch, grouped by destination, and
 // settling each outcome), lanes.go (attempts over the leased slots),
 // lease.go (the concurrency limit), breaker.go (the breaker's rules),
 // probe.go (probing a suspended destination), retry.go (the retry
-// schedule), hold.go (holding and draining), sender.go (one HTTP attempt),
-// ports.go (what delivery needs from the table and the queue). See
-// docs/DELIVERY.md.
+// schedule), hold.go (holding and draining), attempt.go (one attempt as
+// the worker makes it), sender.go (one HTTP attempt), failure.go (a
+// failed attempt's error class and redacted answer), history.go (the
+// history changes of a batch), ports.go (what delivery needs from the
+// table and the queue). See docs/DELIVERY.md.
 package delivery
 
 import (
@@ -19,6 +31,7 @@ import (
 	"time"
 
 	"github.com/hooksentry/hooksentry/pkg/destination"
+	"github.com/hooksentry/hooksentry/pkg/history"
 )
 
 // Config holds the delivery rules (validated by pkg/config).
@@ -39,6 +52,9 @@ type Worker struct {
 	Sealer  destination.Sealer
 	Backoff Backoff
 	Config  Config
+	// History records every settled event's change (history.go); nil
+	// records nothing.
+	History history.Recorder
 	Now     func() time.Time
 	Log     *slog.Logger
 }

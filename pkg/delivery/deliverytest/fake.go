@@ -1,8 +1,9 @@
 // Package deliverytest holds delivery's test doubles and the conformance
-// suite of its store ports: Fake, an in-memory delivery.Store, and Run,
-// which holds any delivery.Store (the Fake, and pkg/store over dynalite) to
-// the same conditional behaviour, so tests written against the Fake say
-// something about the real table.
+// suite of its store ports: Fake, an in-memory delivery.Store; Recorder,
+// an in-memory history.Recorder that keeps the worker's history changes;
+// and Run, which holds any delivery.Store (the Fake, and pkg/store over
+// dynalite) to the same conditional behaviour, so tests written against
+// the Fake say something about the real table.
 package deliverytest
 
 import (

@@ -2,8 +2,11 @@ package store
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hooksentry/hooksentry/pkg/event"
 )
 
 // Key builders: the only place that knows how items are addressed. The
@@ -19,6 +22,10 @@ const (
 	skDestState   = "DEST#STATE"
 	skToken       = "TOKEN"
 	skEvent       = "EVENT"
+
+	historyPKPrefix  = "EVT#"
+	skRecordPrefix   = "E#"
+	skResponsePrefix = "A#"
 )
 
 // TenantKey addresses a tenant.
@@ -81,4 +88,91 @@ func DueIndexBefore(t time.Time) (gsi2pk, gsi2skBound string) {
 func EventIDOfKey(pk string) (string, bool) {
 	id, ok := strings.CutPrefix(pk, "EVENT#")
 	return id, ok && id != ""
+}
+
+// EventRecordKey addresses the history record of an event: the partition of
+// its route (the first 10 hex digits of its destination's id, carried by
+// the id), sorted by id, that is by receipt time. ok is false for an id
+// that is not an event id of event.NewID (no record can exist for it).
+func EventRecordKey(eventID string) (pk, sk string, ok bool) {
+	id, ok := event.ParseID(eventID)
+	if !ok {
+		return "", "", false
+	}
+	return historyPKPrefix + id.Route, skRecordPrefix + eventID, true
+}
+
+// EventIDOfRecordKey returns the event id of a history record's sk.
+func EventIDOfRecordKey(sk string) (string, bool) {
+	id, ok := strings.CutPrefix(sk, skRecordPrefix)
+	return id, ok && id != ""
+}
+
+// EventRecordRange is the partition and the inclusive sort-key bounds of
+// the records of destinationID received in [from, to] (zero: open), to the
+// millisecond. Ids start with the receipt time, so a time range is a key
+// range; "~" sorts after every character of an id, so the upper bound takes
+// every id of to's millisecond. ok is false when the range is empty.
+// Records of another destination with the same route share the partition:
+// readers filter on the destination.
+func EventRecordRange(destinationID string, from, to time.Time) (pk, lo, hi string, ok bool) {
+	pk, lo, hi = historyPKPrefix+event.Route(destinationID), skRecordPrefix, skRecordPrefix+"~"
+	// An id carries whole milliseconds: a bound between two of them
+	// rounds inwards (from up, to down).
+	fromMs, toMs := int64(0), int64(maxIDMillis)
+	if !from.IsZero() {
+		if fromMs = from.UnixMilli(); time.UnixMilli(fromMs).Before(from) {
+			fromMs++
+		}
+	}
+	if !to.IsZero() {
+		if toMs = to.UnixMilli(); time.UnixMilli(toMs).After(to) { // before 1970
+			toMs--
+		}
+	}
+	fromMs, toMs = max(fromMs, 0), min(toMs, maxIDMillis)
+	if fromMs > toMs {
+		return "", "", "", false
+	}
+	if fromMs > 0 {
+		lo += event.IDPrefix(time.UnixMilli(fromMs))
+	}
+	if toMs < maxIDMillis {
+		hi = skRecordPrefix + event.IDPrefix(time.UnixMilli(toMs)) + "~"
+	}
+	return pk, lo, hi, true
+}
+
+// maxIDMillis is the last millisecond an event id can carry (48 bits).
+const maxIDMillis = 1<<48 - 1
+
+// AttemptResponseKey addresses the kept answer to a failed attempt of an
+// event, beside its record (the record stays one small item; only failed
+// attempts that got an answer pay for a second one).
+func AttemptResponseKey(eventID string, number int) (pk, sk string, ok bool) {
+	pk, prefix, ok := AttemptResponsesPrefix(eventID)
+	if !ok {
+		return "", "", false
+	}
+	return pk, fmt.Sprintf("%s%06d", prefix, number), true
+}
+
+// AttemptResponsesPrefix is the partition and sort-key prefix of the kept
+// answers of an event's attempts.
+func AttemptResponsesPrefix(eventID string) (pk, skPrefix string, ok bool) {
+	pk, _, ok = EventRecordKey(eventID)
+	if !ok {
+		return "", "", false
+	}
+	return pk, skResponsePrefix + eventID + "#", true
+}
+
+// AttemptNumberOfResponseKey returns the attempt number of a kept answer's sk.
+func AttemptNumberOfResponseKey(sk string) (int, bool) {
+	i := strings.LastIndexByte(sk, '#')
+	if !strings.HasPrefix(sk, skResponsePrefix) || i < 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(sk[i+1:])
+	return n, err == nil
 }

@@ -28,8 +28,8 @@ type DynamoDB interface {
 type Store struct {
 	DB    DynamoDB
 	Table string
-	// Retention is how long stored events are kept (DynamoDB TTL on
-	// expiresAt); DefaultRetention when zero.
+	// Retention is how long stored events and event history are kept
+	// (DynamoDB TTL on expiresAt); DefaultRetention when zero.
 	Retention time.Duration
 }
 

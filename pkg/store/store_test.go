@@ -19,6 +19,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/delivery/deliverytest"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/destination/destinationtest"
+	"github.com/hooksentry/hooksentry/pkg/history/historytest"
 	"github.com/hooksentry/hooksentry/pkg/local/emulator/emulatortest"
 	"github.com/hooksentry/hooksentry/pkg/store"
 )
@@ -83,6 +84,20 @@ func TestDeliveryStoreConformance(t *testing.T) {
 				t.Fatal(err)
 			}
 		},
+	})
+}
+
+// TestHistoryStoreConformance runs with a retention other than the default,
+// so the suite sees that Store.Retention is honoured.
+func TestHistoryStoreConformance(t *testing.T) {
+	const retention = 72 * time.Hour
+	historytest.Run(t, historytest.Harness{
+		New: func(t *testing.T) historytest.Store {
+			s := newStore(t)
+			s.Retention = retention
+			return s
+		},
+		Retention: retention,
 	})
 }
 

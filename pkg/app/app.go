@@ -26,6 +26,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/config"
 	"github.com/hooksentry/hooksentry/pkg/delivery"
 	"github.com/hooksentry/hooksentry/pkg/destination"
+	"github.com/hooksentry/hooksentry/pkg/history"
 	"github.com/hooksentry/hooksentry/pkg/httpapi"
 	"github.com/hooksentry/hooksentry/pkg/ingest"
 	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
@@ -109,6 +110,16 @@ func (e *Env) ManagementFunction(name string, deps ManagementDeps) lambdahttp.Ha
 	return lambdahttp.Adapt(api.Handler(name), e.Log)
 }
 
+// EventsFunction returns the Lambda handler of one events route (CONTRACT
+// §5); pub is nil except for the replay functions, which send messages.
+func (e *Env) EventsFunction(name string, pub history.Publisher) lambdahttp.Handler {
+	st := e.Store()
+	destinations := &destination.Service{Store: st, Policy: e.URLPolicy(), Log: e.Log}
+	events := &history.Service{Store: st, Destinations: destinations, Publisher: pub, Log: e.Log}
+	api := &httpapi.API{Destinations: destinations, Events: events, TenantClaim: e.Config.TenantClaim, Log: e.Log}
+	return lambdahttp.Adapt(api.Handler(name), e.Log)
+}
+
 // IngestFunction returns the Lambda handler of POST /ingest/{token}.
 func (e *Env) IngestFunction(q ingest.Queue) lambdahttp.Handler {
 	h := &ingest.Handler{Tokens: e.Store(), Queue: q, Log: e.Log}
@@ -127,8 +138,10 @@ func (e *Env) Worker(sealer destination.Sealer, q delivery.Queue) (*delivery.Wor
 		return nil, fmt.Errorf("outbound HTTP client: %w", err)
 	}
 	c := e.Config
+	st := e.Store()
 	return &delivery.Worker{
-		Store:   e.Store(),
+		Store:   st,
+		History: st,
 		Queue:   q,
 		Sender:  &delivery.Sender{Client: client, Tokens: &delivery.TokenCache{Client: client}, Timeout: c.DeliveryTimeout},
 		Sealer:  sealer,

@@ -77,6 +77,8 @@ const (
 	// repeats it, and parity_test.go compares the two.
 	deliverTimeoutSeconds = int(config.DeliverFunctionTimeout / time.Second)
 	sweeperTimeoutSeconds = 60
+	// replay-events replays up to 1,000 events per call (CONTRACT §5).
+	replayEventsTimeoutSeconds = 30
 	// The delivery queue's visibility timeout is six times the consumer's
 	// timeout, as AWS recommends for SQS event sources.
 	deliveryQueueVisibilitySeconds = 6 * deliverTimeoutSeconds
@@ -101,6 +103,22 @@ func prefixed(prefix string, actions []string) []string {
 	}
 	return out
 }
+
+// The permissions of the events API functions (CONTRACT §5): reads need
+// GetItem and Query on the table; replays also mark records Pending again
+// (UpdateItem), store bodies too large for a message (PutItem) and publish on
+// the delivery queue.
+var (
+	eventsReadPermissions = []permission{
+		{ddb("GetItem", "Query"), []resource{resTable}},
+	}
+	eventsReplayPermissions = []permission{
+		{ddb("GetItem", "Query", "UpdateItem", "PutItem"), []resource{resTable}},
+		// sqs:SendMessage also grants SendMessageBatch: IAM has no action of
+		// that name (cfn-lint W3037), as for every SQS batch API.
+		{sqs("SendMessage"), []resource{resDeliveryQueue}},
+	}
+)
 
 // functionSpecs is the list of functions, in the order of template.yaml.
 var functionSpecs = []functionSpec{
@@ -155,6 +173,37 @@ var functionSpecs = []functionSpec{
 		Permissions: []permission{
 			{ddb("GetItem", "PutItem", "DeleteItem", "UpdateItem"), []resource{resTable}},
 		},
+	},
+	// The events API (CONTRACT §5).
+	{
+		Dir: "list-events", ID: "ListEventsFunction",
+		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
+		Routes:      []route{{Method: "GET", Path: "/api/v1/destinations/{id}/events"}},
+		Permissions: eventsReadPermissions,
+	},
+	{
+		Dir: "get-event", ID: "GetEventFunction",
+		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
+		Routes:      []route{{Method: "GET", Path: "/api/v1/events/{eventId}"}},
+		Permissions: eventsReadPermissions,
+	},
+	{
+		Dir: "replay-event", ID: "ReplayEventFunction",
+		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
+		Routes:      []route{{Method: "POST", Path: "/api/v1/events/{eventId}/replay"}},
+		Permissions: eventsReplayPermissions,
+	},
+	{
+		Dir: "replay-events", ID: "ReplayEventsFunction",
+		MemoryMB: 128, TimeoutSeconds: replayEventsTimeoutSeconds, Env: managementEnv,
+		Routes:      []route{{Method: "POST", Path: "/api/v1/destinations/{id}/events/replay"}},
+		Permissions: eventsReplayPermissions,
+	},
+	{
+		Dir: "event-stats", ID: "EventStatsFunction",
+		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
+		Routes:      []route{{Method: "GET", Path: "/api/v1/destinations/{id}/events/stats"}},
+		Permissions: eventsReadPermissions,
 	},
 	{
 		Dir: "ingest", ID: "IngestFunction",

@@ -7,10 +7,15 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/app/fn/createdestination"
 	"github.com/hooksentry/hooksentry/pkg/app/fn/deletedestination"
 	"github.com/hooksentry/hooksentry/pkg/app/fn/deliver"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/eventstats"
 	"github.com/hooksentry/hooksentry/pkg/app/fn/getdestination"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/getevent"
 	"github.com/hooksentry/hooksentry/pkg/app/fn/ingest"
 	"github.com/hooksentry/hooksentry/pkg/app/fn/listdestinations"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/listevents"
 	"github.com/hooksentry/hooksentry/pkg/app/fn/regenerateingesttoken"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/replayevent"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/replayevents"
 	fnsweeper "github.com/hooksentry/hooksentry/pkg/app/fn/sweeper"
 	"github.com/hooksentry/hooksentry/pkg/app/fn/updatedestination"
 	"github.com/hooksentry/hooksentry/pkg/delivery"
@@ -28,6 +33,11 @@ var HTTPFunctions = map[string]func(*app.Env) (lambdahttp.Handler, error){
 	"list-destinations":       listdestinations.Handler,
 	"delete-destination":      deletedestination.Handler,
 	"regenerate-ingest-token": regenerateingesttoken.Handler,
+	"list-events":             listevents.Handler,
+	"get-event":               getevent.Handler,
+	"replay-event":            replayevent.Handler,
+	"replay-events":           replayevents.Handler,
+	"event-stats":             eventstats.Handler,
 	"ingest":                  ingest.Handler,
 }
 

@@ -33,6 +33,9 @@ type costScenario struct {
 	events int
 	live   bool    // pollers run while webhooks arrive
 	rate   float64 // webhooks per second from one sender; 0: costSenders as fast as they can
+	// noHistory runs the deliver function without recording history, the
+	// baseline of what recording costs (the product always records).
+	noHistory bool
 }
 
 // BenchmarkAWSCost posts 1 KiB webhooks through the local gateway's
@@ -56,6 +59,7 @@ func BenchmarkAWSCost(b *testing.B) {
 	plain := sqs.NewFromConfig(stack.Env.AWS) // not counted: used to watch the queue
 	for _, sc := range []costScenario{
 		{name: "steady", events: costEvents, live: true},
+		{name: "steady-without-history", events: costEvents, live: true, noHistory: true},
 		{name: "backlog", events: costEvents},
 		{name: "trickle", events: 160, live: true, rate: 8},
 	} {
@@ -71,6 +75,14 @@ func runCostScenario(b *testing.B, stack *localstack.Stack, counter *awsCounter,
 	poller, err := localstack.NewPoller(ctx, stack.Env, costWorkers)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if sc.noHistory {
+		w, err := localstack.Functions{Env: stack.Env}.Worker()
+		if err != nil {
+			b.Fatal(err)
+		}
+		w.History = nil
+		poller.Handler = w.Handle
 	}
 	var pollers sync.WaitGroup
 	startPollers := func() {

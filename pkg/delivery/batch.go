@@ -151,17 +151,20 @@ func (w *Worker) deliverGroup(ctx context.Context, destinationID string, items [
 	var out map[*item]disposition
 	var results map[*item]Result
 	recovered := false
+	slow := w.recordIfSlow(ctx, d.ID, items)
 	switch {
 	case d.Status == destination.Active:
 		out, results = w.deliverActive(ctx, d, st, items)
 	case d.Status == destination.Suspended && len(items) > 0 && st.ProbeDue(w.now()):
 		if out, results, recovered, err = w.probeArriving(ctx, d, st, items); err != nil {
+			slow.stop()
 			w.log().ErrorContext(ctx, "claim probe", "destinationId", d.ID, "error", err)
 			return append(unloaded, items...)
 		}
 	default: // Inactive, or Suspended and cooling down: hold without spending attempts
 		out = all(items, hold)
 	}
+	slow.stop()
 	unsettled := w.settle(ctx, d, out, results)
 	if recovered {
 		w.requestDrain(ctx, d.ID)

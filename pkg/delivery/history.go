@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/hooksentry/hooksentry/pkg/event"
@@ -90,4 +91,69 @@ func (it *item) recordedEvent() event.Message {
 		m.Attempts = it.attempt.Number - m.Prior - 1
 	}
 	return m
+}
+
+// slowBatch records the events of a batch Pending once the batch has
+// taken longer than Config.RecordPendingAfter, so that an event is
+// readable while its slow attempt (or its wait for a slot) lasts. A batch
+// that settles in time writes nothing extra.
+type slowBatch struct {
+	mu       sync.Mutex
+	timer    *time.Timer
+	items    []*item // those that had no record when the batch began
+	stopped  bool
+	recorded bool
+}
+
+// recordIfSlow starts the watch over items; stop must be called before
+// the batch is settled.
+func (w *Worker) recordIfSlow(ctx context.Context, destinationID string, items []*item) *slowBatch {
+	s := &slowBatch{}
+	if w.History == nil {
+		return s
+	}
+	var changes []history.Change
+	for _, it := range items {
+		if !it.full.Recorded {
+			// A copy taken now: the attempts change the items meanwhile.
+			s.items, changes = append(s.items, it), append(changes, history.Change{Event: it.full, Status: history.Pending})
+		}
+	}
+	if len(changes) == 0 {
+		return s
+	}
+	after := w.Config.RecordPendingAfter
+	if after <= 0 {
+		after = DefaultRecordPendingAfter
+	}
+	s.timer = time.AfterFunc(after, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.stopped {
+			return
+		}
+		if err := w.History.Record(ctx, changes); err != nil {
+			w.log().ErrorContext(ctx, "record slow events pending", "destinationId", destinationID, "events", len(changes), "error", err)
+			return
+		}
+		s.recorded = true
+	})
+	return s
+}
+
+// stop ends the watch, waiting for a write under way, and marks the items
+// it recorded, so their outcome updates the record rather than creating it.
+func (s *slowBatch) stop() {
+	if s.timer == nil {
+		return
+	}
+	s.timer.Stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+	if s.recorded {
+		for _, it := range s.items {
+			it.msg.Recorded, it.full.Recorded = true, true
+		}
+	}
 }

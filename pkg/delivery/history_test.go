@@ -509,3 +509,59 @@ func (staticSealer) Seal(context.Context, []byte, map[string]string) (destinatio
 func (s staticSealer) Open(context.Context, destination.Sealed, map[string]string) ([]byte, error) {
 	return []byte(s.creds), nil
 }
+
+// TestHistoryRecordsASlowBatchPendingAtOnce: an event whose attempt takes
+// long (a slow destination, a wait for a slot) is readable as Pending
+// before the attempt ends (CONTRACT §5: readable within 5 s), and its final
+// change then updates that record.
+func TestHistoryRecordsASlowBatchPendingAtOnce(t *testing.T) {
+	f, rec := newHistoryFixture(t)
+	f.w.Config.RecordPendingAfter = 10 * time.Millisecond
+	release := make(chan struct{})
+	f.recv.SetRespond(func(w http.ResponseWriter, _ *http.Request, _ int) {
+		<-release // the attempt cannot end before the test has seen Pending
+		w.WriteHeader(http.StatusOK)
+	})
+	d := f.addDestination(destination.Active, 5, delivery.State{})
+	msgs := f.events(d, 2)
+	done := make(chan []string)
+	go func() { done <- f.handle(t, batch(t, msgs...)) }()
+
+	testkit.WaitFor(t, 10*time.Second, "the Pending records", func() bool { return len(rec.Calls()) == 1 })
+	first := rec.Calls()[0].Changes
+	if len(first) != 2 {
+		t.Fatalf("first Record call: got %+v, want a Pending change per event", first)
+	}
+	for _, c := range first {
+		if c.Status != history.Pending || c.Attempt != nil || c.Event.Recorded || !c.NextAttemptAt.IsZero() {
+			t.Errorf("first change: got %+v, want Pending without attempt, creating the record", c)
+		}
+	}
+	close(release)
+	if failed := <-done; len(failed) != 0 {
+		t.Fatalf("batch item failures: got %v", failed)
+	}
+	calls := rec.Calls()
+	if len(calls) != 2 {
+		t.Fatalf("Record calls: got %d, want 2 (Pending, then the outcome)", len(calls))
+	}
+	for _, c := range calls[1].Changes {
+		if c.Status != history.Delivered || c.Attempt == nil || !c.Event.Recorded {
+			t.Errorf("final change: got %+v, want Delivered with its attempt, updating the record", c)
+		}
+	}
+}
+
+// TestHistoryFastBatchWritesOnce: a batch that settles before
+// RecordPendingAfter writes no Pending record first.
+func TestHistoryFastBatchWritesOnce(t *testing.T) {
+	f, rec := newHistoryFixture(t)
+	f.w.Config.RecordPendingAfter = time.Minute
+	d := f.addDestination(destination.Active, 5, delivery.State{})
+	if failed := f.handle(t, batch(t, f.events(d, 3)...)); len(failed) != 0 {
+		t.Fatalf("batch item failures: got %v", failed)
+	}
+	if calls := rec.Calls(); len(calls) != 1 || len(calls[0].Changes) != 3 || calls[0].Changes[0].Status != history.Delivered {
+		t.Errorf("Record calls: got %+v, want one with 3 Delivered changes", calls)
+	}
+}

@@ -42,7 +42,17 @@ type Config struct {
 	MaxCooldown      time.Duration // cap on the growing cooldown
 	MaxSlotWait      time.Duration // how long a batch waits for a free slot
 	LogAttempts      bool          // one log line per attempt (make run; off in Lambda, where lines cost)
+	// RecordPendingAfter is how long a batch may take before its events
+	// without a record are recorded Pending, so that they are readable
+	// while a slow attempt or a wait for a slot lasts; zero means
+	// DefaultRecordPendingAfter.
+	RecordPendingAfter time.Duration
 }
+
+// DefaultRecordPendingAfter keeps an event readable within 5 s of its 202
+// (CONTRACT §5): up to 1 s in the queue's batching window, 2 s here, and
+// the write, while a batch that answers in time writes once.
+const DefaultRecordPendingAfter = 2 * time.Second
 
 // Worker consumes batches from the delivery queue.
 type Worker struct {

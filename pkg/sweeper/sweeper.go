@@ -21,6 +21,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/delivery"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/event"
+	"github.com/hooksentry/hooksentry/pkg/history"
 )
 
 // Store is what the sweeper reads and writes in the table.
@@ -59,13 +60,29 @@ type Sweeper struct {
 	Queue  Queue
 	DLQ    DLQ
 	DLQURL string
-	Now    func() time.Time
-	Log    *slog.Logger
+	// History records an event that the DLQ gave up on as Failed; nil
+	// records nothing.
+	History history.Recorder
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // New wires a sweeper with an SQS client built from cfg for the DLQ.
 func New(cfg aws.Config, st Store, q Queue, dlqURL string, log *slog.Logger) *Sweeper {
 	return &Sweeper{Store: st, Queue: q, DLQ: sqs.NewFromConfig(cfg), DLQURL: dlqURL, Log: log}
+}
+
+// recordFailed marks the history of an event the DLQ gave up on Failed.
+// Best effort, like the deliver function's history: the event itself is
+// kept as Failed either way. A reference without a record is left alone:
+// it carries no body to create the record with.
+func (s *Sweeper) recordFailed(ctx context.Context, m event.Message) {
+	if s.History == nil || (m.Stored && !m.Recorded) {
+		return
+	}
+	if err := s.History.Record(ctx, []history.Change{{Event: m, Status: history.Failed}}); err != nil {
+		s.log().ErrorContext(ctx, "record dead-lettered event failed", "eventId", m.EventID, "destinationId", m.DestinationID, "error", err)
+	}
 }
 
 // Report counts what a sweep moved, and the items it had to skip.
@@ -268,6 +285,7 @@ func (s *Sweeper) settleDead(ctx context.Context, m event.Message, r *Report) er
 		if err := s.Store.PutEvent(ctx, m, event.StatusFailed, s.now()); err != nil {
 			return err
 		}
+		s.recordFailed(ctx, m)
 		r.DLQFailed++
 		return nil
 	}
@@ -278,6 +296,7 @@ func (s *Sweeper) settleDead(ctx context.Context, m event.Message, r *Report) er
 	case err != nil:
 		return err
 	}
+	s.recordFailed(ctx, m)
 	r.DLQFailed++
 	return nil
 }

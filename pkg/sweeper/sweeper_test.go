@@ -19,9 +19,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hooksentry/hooksentry/pkg/apperror"
+	"github.com/hooksentry/hooksentry/pkg/delivery/deliverytest"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/destination/destinationtest"
 	"github.com/hooksentry/hooksentry/pkg/event"
+	"github.com/hooksentry/hooksentry/pkg/history"
 	"github.com/hooksentry/hooksentry/pkg/local/emulator/emulatortest"
 	"github.com/hooksentry/hooksentry/pkg/queue"
 	"github.com/hooksentry/hooksentry/pkg/store"
@@ -469,4 +471,47 @@ func (e *env) dlqInFlight(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return attrs.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)]
+}
+
+// TestSweepRecordsDeadLetteredEventsFailed: an event the DLQ gives up on is
+// Failed in its history too; a reference without a record, which carries
+// no body to create one with, is left alone.
+func TestSweepRecordsDeadLetteredEventsFailed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	inline, recordedRef, unrecordedRef := msg("dest-1", 1), msg("dest-1", 2), msg("dest-1", 3)
+	inline.Redrives = sweeper.MaxRedrives
+	for _, m := range []*event.Message{&recordedRef, &unrecordedRef} {
+		m.Body = []byte("stored body")
+		if err := e.store.PutEvent(ctx, *m, event.StatusPending, base.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		*m = m.Reference()
+		m.Redrives = sweeper.MaxRedrives
+	}
+	recordedRef.Recorded = true
+	for _, m := range []event.Message{inline, recordedRef, unrecordedRef} {
+		body, err := m.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(e.dlqURL), MessageBody: aws.String(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := &deliverytest.Recorder{}
+	s := e.sweeper()
+	s.History = rec
+	if _, err := s.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]history.Status{}
+	for _, c := range rec.Changes() {
+		got[c.Event.EventID] = c.Status
+	}
+	want := map[string]history.Status{inline.EventID: history.Failed, recordedRef.EventID: history.Failed}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("history changes: got %v, want %v", got, want)
+	}
 }

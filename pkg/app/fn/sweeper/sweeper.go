@@ -16,7 +16,10 @@ import (
 // Sweeper builds the sweeper from env.
 func Sweeper(env *app.Env) *sweeper.Sweeper {
 	q := queue.New(env.AWSConfig(), env.Config.QueueURL)
-	return sweeper.New(env.AWSConfig(), env.Store(), q, env.Config.DLQURL, env.Log)
+	st := env.Store()
+	s := sweeper.New(env.AWSConfig(), st, q, env.Config.DLQURL, env.Log)
+	s.History = st
+	return s
 }
 
 // Handler is the function's handler: Sweeper's Handle.

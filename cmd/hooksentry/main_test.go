@@ -104,6 +104,38 @@ func TestRunServesStackAndCLIWorksAgainstIt(t *testing.T) {
 		t.Fatalf("create with CLI tenant and token: %d %s, want 201", resp.StatusCode, body)
 	}
 
+	// The events CLI against the running stack, finding the tenant by
+	// itself: a webhook to a destination nobody answers is visible with
+	// its failed attempt.
+	var dest struct{ ID, IngestToken string }
+	if err := json.Unmarshal(body, &dest); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.Post(base+"/ingest/"+dest.IngestToken, "application/json", strings.NewReader(`{"cli":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted struct{ EventID string }
+	_ = json.NewDecoder(resp.Body).Decode(&accepted)
+	resp.Body.Close()
+	var listed struct {
+		Total int
+		Items []struct{ ID, Status string }
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for listed.Total == 0 && time.Now().Before(deadline) {
+		if err := json.Unmarshal(cli("events", "list", "--destination", dest.ID, "--json"), &listed); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if listed.Total != 1 || listed.Items[0].ID != accepted.EventID {
+		t.Fatalf("events list --json: got %+v, want the event %s", listed, accepted.EventID)
+	}
+	if out := string(cli("events", "show", accepted.EventID)); !strings.Contains(out, accepted.EventID) || !strings.Contains(out, `{"cli":true}`) {
+		t.Errorf("events show: got\n%s\nwant the event with its body", out)
+	}
+
 	var st localstack.State
 	raw, err := os.ReadFile(filepath.Join(state, localstack.StateFile))
 	if err != nil || json.Unmarshal(raw, &st) != nil {

@@ -14,6 +14,9 @@ import (
 
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/destination/destinationtest"
+	hsevent "github.com/hooksentry/hooksentry/pkg/event"
+	"github.com/hooksentry/hooksentry/pkg/history"
+	"github.com/hooksentry/hooksentry/pkg/history/historytest"
 	"github.com/hooksentry/hooksentry/pkg/httpapi"
 	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
 	"github.com/hooksentry/hooksentry/pkg/testkit"
@@ -39,6 +42,27 @@ type testAPI struct {
 
 // newTestAPI wires the API to in-memory fakes holding two tenants with one
 // destination each.
+// failingHistory is the history fake, failing with the destination
+// store's error while that is set (an unavailable table fails both).
+type failingHistory struct {
+	*historytest.Fake
+	err *error
+}
+
+func (f failingHistory) GetRecord(ctx context.Context, id string, now time.Time) (history.Record, bool, error) {
+	if *f.err != nil {
+		return history.Record{}, false, *f.err
+	}
+	return f.Fake.GetRecord(ctx, id, now)
+}
+
+func (f failingHistory) ListRecords(ctx context.Context, q history.Query) (history.Page, error) {
+	if *f.err != nil {
+		return history.Page{}, *f.err
+	}
+	return f.Fake.ListRecords(ctx, q)
+}
+
 func newTestAPI(tb testing.TB) *testAPI {
 	tb.Helper()
 	ctx := context.Background()
@@ -64,8 +88,9 @@ func newTestAPI(tb testing.TB) *testAPI {
 	}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := &destination.Service{Store: st, Sealer: sealer}
+	eventsAPI := &history.Service{Store: failingHistory{historytest.NewFake(), &st.Err}, Destinations: svc, Publisher: &hsevent.Publisher{}}
 	return &testAPI{
-		api:   &httpapi.API{Destinations: svc, TenantClaim: "tenant_id", Log: log},
+		api:   &httpapi.API{Destinations: svc, Events: eventsAPI, TenantClaim: "tenant_id", Log: log},
 		store: st, sealer: sealer, logs: logs,
 	}
 }

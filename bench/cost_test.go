@@ -207,7 +207,11 @@ func runCostScenario(b *testing.B, stack *localstack.Stack, counter *awsCounter,
 		median(latencies).Round(10*time.Microsecond), percentile(latencies, 0.99).Round(10*time.Microsecond),
 		elapsed.Round(time.Millisecond), duplicates, invocations, float64(delivered)/float64(max(invocations, 1)), empty, counter.Cancelled())
 	writeRequests(out, stats, delivered)
-	model.write(out, "Cost model, "+sc.name)
+	target := targetWithHistoryUSDPerMillion
+	if sc.noHistory {
+		target = targetUSDPerMillion
+	}
+	model.write(out, "Cost model, "+sc.name, target)
 	fmt.Fprintf(out, "\nThe same run priced at other batch fills (measured cost per batch kept):\n")
 	writeFillTable(out, use)
 

@@ -31,7 +31,10 @@ const (
 	deliverBilledMs = 120.0
 
 	// Target from the performance brief.
-	targetUSDPerMillion = 2.50
+	targetUSDPerMillion = 2.50 // without history
+	// targetWithHistoryUSDPerMillion is the target with every event's
+	// history recorded (the product as shipped).
+	targetWithHistoryUSDPerMillion = 3.00
 )
 
 // costLine is one line of the cost model, in USD per million delivered events.
@@ -135,7 +138,7 @@ func price(u usage) costModel {
 	return cm
 }
 
-func (m costModel) write(w io.Writer, title string) {
+func (m costModel) write(w io.Writer, title string, target float64) {
 	fmt.Fprintf(w, "\n%s — USD per million delivered 1 KiB webhooks (us-east-1 list prices)\n\n", title)
 	fmt.Fprintln(w, "| Item | Basis | USD / M events | Measured |")
 	fmt.Fprintln(w, "|---|---|---:|---|")
@@ -143,10 +146,10 @@ func (m costModel) write(w io.Writer, title string) {
 		fmt.Fprintf(w, "| %s | %s | %.4f | %s |\n", l.Item, l.Basis, l.PerM, l.Detail)
 	}
 	verdict := "meets"
-	if m.Total > targetUSDPerMillion {
+	if m.Total > target {
 		verdict = "MISSES"
 	}
-	fmt.Fprintf(w, "| **Total** | | **%.2f** | %s the ≤ %.2f target |\n", m.Total, verdict, targetUSDPerMillion)
+	fmt.Fprintf(w, "| **Total** | | **%.2f** | %s the ≤ %.2f target |\n", m.Total, verdict, target)
 }
 
 // writeRequests prints the request table of a run, per delivered event.

@@ -112,6 +112,10 @@ var (
 	eventsReadPermissions = []permission{
 		{ddb("GetItem", "Query"), []resource{resTable}},
 	}
+	// Stats read the hourly count items with BatchGetItem.
+	eventStatsPermissions = []permission{
+		{ddb("GetItem", "Query", "BatchGetItem"), []resource{resTable}},
+	}
 	eventsReplayPermissions = []permission{
 		{ddb("GetItem", "Query", "UpdateItem", "PutItem"), []resource{resTable}},
 		// sqs:SendMessage also grants SendMessageBatch: IAM has no action of
@@ -203,7 +207,7 @@ var functionSpecs = []functionSpec{
 		Dir: "event-stats", ID: "EventStatsFunction",
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
 		Routes:      []route{{Method: "GET", Path: "/api/v1/destinations/{id}/events/stats"}},
-		Permissions: eventsReadPermissions,
+		Permissions: eventStatsPermissions,
 	},
 	{
 		Dir: "ingest", ID: "IngestFunction",

@@ -276,6 +276,7 @@ func (p *puts) add(item map[string]types.AttributeValue) {
 func (st *Store) Record(ctx context.Context, changes []history.Change) error {
 	var created puts
 	var updates []history.Change
+	createdStatus := map[string]history.Change{} // by sk: the last change of a record created now
 	for _, c := range changes {
 		pk, sk, ok := EventRecordKey(c.Event.EventID)
 		if !ok {
@@ -290,6 +291,7 @@ func (st *Store) Record(ctx context.Context, changes []history.Change) error {
 			return err
 		}
 		created.add(item)
+		createdStatus[sk] = c
 		if r := st.responseItem(c); r != nil {
 			created.add(r)
 		}
@@ -297,19 +299,29 @@ func (st *Store) Record(ctx context.Context, changes []history.Change) error {
 	if err := st.batchPut(ctx, created.items); err != nil {
 		return fmt.Errorf("record history: %w", err)
 	}
+	deltas := countDeltas{}
+	for _, c := range createdStatus {
+		deltas.add(c.Event.DestinationID, c.Event.ReceivedAt, c.Status, 1)
+	}
 	// Answers of updated records are put once their update applied: an
 	// answer of a record that is gone would only wait for its TTL.
 	var answers puts
 	for _, c := range updates {
-		applied, err := st.updateRecord(ctx, c)
+		applied, old, err := st.updateRecord(ctx, c)
 		if err != nil {
 			return fmt.Errorf("record history: %w", err)
 		}
 		if r := st.responseItem(c); applied && r != nil {
 			answers.add(r)
 		}
+		if applied {
+			deltas.move(c.Event.DestinationID, c.Event.ReceivedAt, old, c.Status)
+		}
 	}
 	if err := st.batchPut(ctx, answers.items); err != nil {
+		return fmt.Errorf("record history: %w", err)
+	}
+	if err := st.applyCounts(ctx, deltas); err != nil {
 		return fmt.Errorf("record history: %w", err)
 	}
 	return nil
@@ -319,7 +331,7 @@ func (st *Store) Record(ctx context.Context, changes []history.Change) error {
 // none, or when it has the change's attempt already (the same message
 // handled twice: SQS delivers at least once), so a change is never applied
 // twice.
-func (st *Store) updateRecord(ctx context.Context, c history.Change) (applied bool, err error) {
+func (st *Store) updateRecord(ctx context.Context, c history.Change) (applied bool, old history.Status, err error) {
 	pk, sk, _ := EventRecordKey(c.Event.EventID)
 	f := fieldsOf(c)
 	set := []string{"#st = :st", "#n = :n"}
@@ -351,21 +363,22 @@ func (st *Store) updateRecord(ctx context.Context, c history.Change) (applied bo
 	if len(remove) > 0 {
 		expr += " REMOVE " + strings.Join(remove, ", ")
 	}
-	_, err = st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	out, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 st.table(),
 		Key:                       key(pk, sk),
 		UpdateExpression:          aws.String(expr),
 		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  names(attrs...),
 		ExpressionAttributeValues: values,
+		ReturnValues:              types.ReturnValueUpdatedOld, // the old status, for the hour's counts
 	})
 	if isConditionFailed(err) {
-		return false, nil
+		return false, "", nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("update record of %s: %w", c.Event.EventID, err)
+		return false, "", fmt.Errorf("update record of %s: %w", c.Event.EventID, err)
 	}
-	return true, nil
+	return true, history.Status(getS(out.Attributes, attrStatus)), nil
 }
 
 // Batch writes retry the items DynamoDB left unprocessed (throttling) a
@@ -626,10 +639,10 @@ func (st *Store) ListRecords(ctx context.Context, q history.Query) (history.Page
 	return page, nil
 }
 
-// CountByHour counts a destination's records received in [from, to] by
-// the UTC hour of their receipt and their current status; hours without
-// records are absent.
-func (st *Store) CountByHour(ctx context.Context, destinationID string, from, to, now time.Time) (map[time.Time]map[history.Status]int, error) {
+// countRecords counts a destination's records received in [from, to] by
+// the UTC hour of their receipt and their current status, reading every
+// one of them (see CountByHour).
+func (st *Store) countRecords(ctx context.Context, destinationID string, from, to, now time.Time) (map[time.Time]map[history.Status]int, error) {
 	counts := map[time.Time]map[history.Status]int{}
 	in, ok := st.rangeQuery(destinationID, "", from, to, now, []string{attrReceived, attrStatus})
 	if !ok {
@@ -661,7 +674,7 @@ func (st *Store) MarkReplayed(ctx context.Context, eventID string, now time.Time
 	if !ok {
 		return apperror.New(apperror.NotFound, "Event %q was not found.", eventID)
 	}
-	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	out, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                st.table(),
 		Key:                      key(pk, sk),
 		UpdateExpression:         aws.String("SET #st = :pending REMOVE #na"),
@@ -670,25 +683,29 @@ func (st *Store) MarkReplayed(ctx context.Context, eventID string, now time.Time
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pending": s(string(history.Pending)), ":now": n(strconv.FormatInt(now.Unix(), 10)),
 		},
+		ReturnValues: types.ReturnValueAllOld, // status, destination and receipt, for the hour's counts
 	})
 	if err == nil {
-		return nil
+		old, received, dest := statusOfOld(out.Attributes)
+		deltas := countDeltas{}
+		deltas.move(dest, received, old, history.Pending)
+		return st.applyCounts(ctx, deltas)
 	}
 	if !isConditionFailed(err) {
 		return fmt.Errorf("mark event %s replayed: %w", eventID, err)
 	}
-	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
+	got, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: st.table(), Key: key(pk, sk), ConsistentRead: aws.Bool(true),
 		ProjectionExpression: aws.String("#st, expiresAt"), ExpressionAttributeNames: names(attrStatus),
 	})
 	if err != nil {
 		return fmt.Errorf("mark event %s replayed: %w", eventID, err)
 	}
-	expires, _ := strconv.ParseInt(getN(out.Item, attrExpires), 10, 64)
-	if len(out.Item) == 0 || expires <= now.Unix() {
+	expires, _ := strconv.ParseInt(getN(got.Item, attrExpires), 10, 64)
+	if len(got.Item) == 0 || expires <= now.Unix() {
 		return apperror.New(apperror.NotFound, "Event %q was not found.", eventID)
 	}
-	if getS(out.Item, attrStatus) == string(history.Pending) {
+	if getS(got.Item, attrStatus) == string(history.Pending) {
 		return apperror.New(apperror.Conflict, "Event %q is already pending delivery.", eventID)
 	}
 	// The record changed between the write and the read (another replay
@@ -704,7 +721,7 @@ func (st *Store) UnmarkReplayed(ctx context.Context, eventID string, status hist
 	if !ok {
 		return nil
 	}
-	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	out, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                st.table(),
 		Key:                      key(pk, sk),
 		UpdateExpression:         aws.String("SET #st = :st"),
@@ -713,9 +730,16 @@ func (st *Store) UnmarkReplayed(ctx context.Context, eventID string, status hist
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":st": s(string(status)), ":pending": s(string(history.Pending)),
 		},
+		ReturnValues: types.ReturnValueAllOld,
 	})
-	if err != nil && !isConditionFailed(err) {
+	switch {
+	case isConditionFailed(err):
+		return nil
+	case err != nil:
 		return fmt.Errorf("unmark replay of event %s: %w", eventID, err)
 	}
-	return nil
+	old, received, dest := statusOfOld(out.Attributes)
+	deltas := countDeltas{}
+	deltas.move(dest, received, old, status)
+	return st.applyCounts(ctx, deltas)
 }

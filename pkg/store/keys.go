@@ -26,6 +26,7 @@ const (
 	historyPKPrefix  = "EVT#"
 	skRecordPrefix   = "E#"
 	skResponsePrefix = "A#"
+	skHourPrefix     = "H#"
 )
 
 // TenantKey addresses a tenant.
@@ -145,6 +146,14 @@ func EventRecordRange(destinationID string, from, to time.Time) (pk, lo, hi stri
 
 // maxIDMillis is the last millisecond an event id can carry (48 bits).
 const maxIDMillis = 1<<48 - 1
+
+// HourCountKey addresses the counts by status of a destination's records
+// received in the UTC hour that starts at hour, in its history partition
+// (the destination id in the sk keeps routes that two destinations share
+// apart).
+func HourCountKey(destinationID string, hour time.Time) (pk, sk string) {
+	return historyPKPrefix + event.Route(destinationID), fmt.Sprintf("%s%013d#%s", skHourPrefix, hour.UTC().Truncate(time.Hour).UnixMilli(), destinationID)
+}
 
 // AttemptResponseKey addresses the kept answer to a failed attempt of an
 // event, beside its record (the record stays one small item; only failed

@@ -415,6 +415,51 @@ func Run(t *testing.T, h Harness) {
 		})
 	})
 
+	t.Run("CountByHour follows every change of status", func(t *testing.T) {
+		s := h.New(t)
+		d := newDest()
+		hour := now.Truncate(time.Hour).Add(-2 * time.Hour)
+		a, b, c := message(d, hour.Add(time.Minute)), message(d, hour.Add(2*time.Minute)), message(d, hour.Add(3*time.Minute))
+		record(t, s, changeWithStatus(a, history.Pending), changeWithStatus(b, history.Pending), changeWithStatus(c, history.Held))
+		next := func(m event.Message, st history.Status) history.Change {
+			m.Recorded = true
+			ch := changeWithStatus(m, st)
+			if ch.Attempt != nil {
+				ch.Attempt.Number = 2
+			}
+			return ch
+		}
+		record(t, s, next(a, history.Delivered), next(b, history.Failed))
+		ctx := context.Background()
+		if err := s.MarkReplayed(ctx, b.EventID, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkReplayed(ctx, a.EventID, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UnmarkReplayed(ctx, b.EventID, history.Failed); err != nil {
+			t.Fatal(err)
+		}
+		want := map[time.Time]map[history.Status]int{hour: {history.Pending: 1, history.Failed: 1, history.Held: 1}}
+		for _, r := range []struct {
+			name     string
+			from, to time.Time
+		}{
+			{"the whole hour", hour, hour.Add(time.Hour - time.Millisecond)},
+			{"until now", hour.Add(-time.Hour), now},
+			{"cut by from", hour.Add(30 * time.Second), now},
+			{"open", time.Time{}, time.Time{}},
+		} {
+			got, err := s.CountByHour(ctx, d.id, r.from, r.to, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: got %v, want %v", r.name, got, want)
+			}
+		}
+	})
+
 	t.Run("CountByHour", func(t *testing.T) {
 		s := h.New(t)
 		d := newDest()

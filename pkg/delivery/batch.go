@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 
@@ -14,11 +15,12 @@ import (
 
 // item is one event of a batch on its way through the worker.
 type item struct {
-	messageID string        // its SQS message; empty for a held event a probe took
-	msg       event.Message // as received: a reference when the body is stored
-	full      event.Message // with body and headers
-	heldKey   string        // the hold it was taken from; deleted once it is settled
-	last      bool          // a failed probe: held behind everything else, so it is not the next probe
+	messageID   string        // its SQS message; empty for a held event a probe took
+	msg         event.Message // as received: a reference when the body is stored
+	full        event.Message // with body and headers
+	heldKey     string        // the hold it was taken from; deleted once it is settled
+	last        bool          // a failed probe: held behind everything else, so it is not the next probe
+	redelivered bool          // SQS delivered its message before: its record may exist though the message says not
 
 	attempt *history.Attempt // the attempt this batch made of it, for its history; nil when none
 	due     time.Time        // a retry: when it is due
@@ -97,7 +99,8 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 		if _, ok := groups[m.DestinationID]; !ok {
 			order = append(order, m.DestinationID)
 		}
-		groups[m.DestinationID] = append(groups[m.DestinationID], &item{messageID: rec.MessageId, msg: m, full: m})
+		it := &item{messageID: rec.MessageId, msg: m, full: m, redelivered: receivedBefore(rec)}
+		groups[m.DestinationID] = append(groups[m.DestinationID], it)
 	}
 	if len(order) == 1 {
 		// The common case: no goroutine, the invocation's stack is warm.
@@ -114,6 +117,13 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 	}
 	wg.Wait()
 	return resp, nil
+}
+
+// receivedBefore reports whether SQS has delivered rec before (its
+// ApproximateReceiveCount, which the event source mapping passes on).
+func receivedBefore(rec events.SQSMessage) bool {
+	n, err := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
+	return err == nil && n > 1
 }
 
 // all gives every item the same disposition.

@@ -60,7 +60,7 @@ func (w *Worker) record(ctx context.Context, destinationID string, todo map[*ite
 // does nothing: a drop, a redelivery, or a re-queue of an event whose
 // record exists already (it stays Pending).
 func change(it *item, disp disposition, now time.Time) (history.Change, bool) {
-	c := history.Change{Event: it.recordedEvent(), Attempt: it.attempt}
+	c := history.Change{Event: it.recordedEvent(), Attempt: it.attempt, MayExist: it.redelivered}
 	switch disp {
 	case delivered:
 		c.Status, c.DeliveredAt = history.Delivered, now
@@ -116,7 +116,7 @@ func (w *Worker) recordIfSlow(ctx context.Context, destinationID string, items [
 	for _, it := range items {
 		if !it.full.Recorded {
 			// A copy taken now: the attempts change the items meanwhile.
-			s.items, changes = append(s.items, it), append(changes, history.Change{Event: it.full, Status: history.Pending})
+			s.items, changes = append(s.items, it), append(changes, history.Change{Event: it.full, Status: history.Pending, MayExist: it.redelivered})
 		}
 	}
 	if len(changes) == 0 {

@@ -565,3 +565,24 @@ func TestHistoryFastBatchWritesOnce(t *testing.T) {
 		t.Errorf("Record calls: got %+v, want one with 3 Delivered changes", calls)
 	}
 }
+
+// TestHistoryRedeliveredMessageMayFindItsRecord: a message SQS delivered
+// before may find its record written already (the worker died after
+// recording): its creation says so, and the store never overwrites.
+func TestHistoryRedeliveredMessageMayFindItsRecord(t *testing.T) {
+	f, rec := newHistoryFixture(t)
+	d := f.addDestination(destination.Active, 5, delivery.State{})
+	msgs := f.events(d, 2)
+	ev := batch(t, msgs...)
+	ev.Records[1].Attributes = map[string]string{"ApproximateReceiveCount": "2"}
+	if failed := f.handle(t, ev); len(failed) != 0 {
+		t.Fatalf("batch item failures: got %v", failed)
+	}
+	got := map[string]bool{}
+	for _, c := range rec.Changes() {
+		got[c.Event.EventID] = c.MayExist
+	}
+	if want := map[string]bool{msgs[0].EventID: false, msgs[1].EventID: true}; !reflect.DeepEqual(got, want) {
+		t.Errorf("MayExist by event: got %v, want %v", got, want)
+	}
+}

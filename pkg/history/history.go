@@ -87,9 +87,14 @@ type Change struct {
 	// counters as they were before Attempt. Its Recorded flag says whether
 	// the record exists already (then only its status and attempts change)
 	// or is created now (then with body and headers).
-	Event         event.Message
-	Status        Status
-	Attempt       *Attempt  // nil when the event was not attempted (held, re-queued)
+	Event   event.Message
+	Status  Status
+	Attempt *Attempt // nil when the event was not attempted (held, re-queued)
+	// MayExist says that a creation (Event.Recorded false) may find the
+	// record there already: the message was delivered before (SQS
+	// delivers at least once). Such a creation never overwrites a record;
+	// it changes it like an update instead.
+	MayExist      bool
 	NextAttemptAt time.Time // Pending with a retry due
 	DeliveredAt   time.Time // Delivered
 }

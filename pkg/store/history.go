@@ -275,7 +275,7 @@ func (p *puts) add(item map[string]types.AttributeValue) {
 // route (accepted before ids did), which no reader could find.
 func (st *Store) Record(ctx context.Context, changes []history.Change) error {
 	var created puts
-	var updates []history.Change
+	var updates, maybes []history.Change
 	createdStatus := map[string]history.Change{} // by sk: the last change of a record created now
 	for _, c := range changes {
 		pk, sk, ok := EventRecordKey(c.Event.EventID)
@@ -284,6 +284,10 @@ func (st *Store) Record(ctx context.Context, changes []history.Change) error {
 		}
 		if c.Event.Recorded {
 			updates = append(updates, c)
+			continue
+		}
+		if c.MayExist {
+			maybes = append(maybes, c)
 			continue
 		}
 		item, err := st.recordItem(c, pk, sk)
@@ -306,6 +310,21 @@ func (st *Store) Record(ctx context.Context, changes []history.Change) error {
 	// Answers of updated records are put once their update applied: an
 	// answer of a record that is gone would only wait for its TTL.
 	var answers puts
+	for _, c := range maybes {
+		created, applied, old, err := st.createOrUpdate(ctx, c)
+		if err != nil {
+			return fmt.Errorf("record history: %w", err)
+		}
+		if r := st.responseItem(c); (created || applied) && r != nil {
+			answers.add(r)
+		}
+		switch {
+		case created:
+			deltas.add(c.Event.DestinationID, c.Event.ReceivedAt, c.Status, 1)
+		case applied:
+			deltas.move(c.Event.DestinationID, c.Event.ReceivedAt, old, c.Status)
+		}
+	}
 	for _, c := range updates {
 		applied, old, err := st.updateRecord(ctx, c)
 		if err != nil {
@@ -327,6 +346,28 @@ func (st *Store) Record(ctx context.Context, changes []history.Change) error {
 	return nil
 }
 
+// createOrUpdate creates a record only if there is none (a conditional
+// PutItem, not a batch put: the message may have been handled before), and
+// otherwise changes the record like an update.
+func (st *Store) createOrUpdate(ctx context.Context, c history.Change) (created, applied bool, old history.Status, err error) {
+	pk, sk, _ := EventRecordKey(c.Event.EventID)
+	item, err := st.recordItem(c, pk, sk)
+	if err != nil {
+		return false, false, "", err
+	}
+	_, err = st.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: st.table(), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	switch {
+	case err == nil:
+		return true, false, "", nil
+	case !isConditionFailed(err):
+		return false, false, "", fmt.Errorf("create record of %s: %w", c.Event.EventID, err)
+	}
+	applied, old, err = st.updateRecord(ctx, c)
+	return false, applied, old, err
+}
+
 // updateRecord changes an existing record; applied is false when there is
 // none, or when it has the change's attempt already (the same message
 // handled twice: SQS delivers at least once), so a change is never applied
@@ -334,18 +375,24 @@ func (st *Store) Record(ctx context.Context, changes []history.Change) error {
 func (st *Store) updateRecord(ctx context.Context, c history.Change) (applied bool, old history.Status, err error) {
 	pk, sk, _ := EventRecordKey(c.Event.EventID)
 	f := fieldsOf(c)
-	set := []string{"#st = :st", "#n = :n"}
-	var remove []string
-	attrs := []string{attrStatus, attrCount}
-	values := map[string]types.AttributeValue{":st": s(string(c.Status)), ":n": n(strconv.Itoa(f.count))}
+	set := []string{"#st = :st"}
+	var remove, add []string
+	attrs := []string{attrStatus}
+	values := map[string]types.AttributeValue{":st": s(string(c.Status))}
 	cond := "attribute_exists(pk)"
 	if c.Attempt != nil {
+		// An attempt counts once: the same change applied twice (a message
+		// handled twice) has the record's last start and is skipped; an
+		// attempt made again (a redelivered message's) starts later and is
+		// recorded, as the destination got it.
 		set = append(set, "#la = :la", "#at = list_append(if_not_exists(#at, :empty), :a)")
-		attrs = append(attrs, attrLast, attrAttempts)
+		add = append(add, "#n :one")
+		attrs = append(attrs, attrLast, attrAttempts, attrCount)
 		values[":la"] = n(ms(f.last))
+		values[":one"] = n("1")
 		values[":empty"] = &types.AttributeValueMemberL{Value: []types.AttributeValue{}}
 		values[":a"] = &types.AttributeValueMemberL{Value: []types.AttributeValue{s(encodeAttempt(*c.Attempt))}}
-		cond += " AND #n < :n"
+		cond += " AND (attribute_not_exists(#la) OR #la < :la)"
 	}
 	for _, opt := range []struct {
 		attr, value string
@@ -362,6 +409,9 @@ func (st *Store) updateRecord(ctx context.Context, c history.Change) (applied bo
 	expr := "SET " + strings.Join(set, ", ")
 	if len(remove) > 0 {
 		expr += " REMOVE " + strings.Join(remove, ", ")
+	}
+	if len(add) > 0 {
+		expr += " ADD " + strings.Join(add, ", ")
 	}
 	out, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 st.table(),

@@ -214,6 +214,56 @@ func Run(t *testing.T, h Harness) {
 		}
 	})
 
+	t.Run("an attempt made again by a redelivered message is recorded", func(t *testing.T) {
+		s := h.New(t)
+		m := message(newDest(), now.Add(-time.Hour))
+		a1 := attempt(1, m, time.Millisecond, time.Second, false, 500, history.ErrStatus, nil)
+		record(t, s, history.Change{Event: m, Status: history.Pending, Attempt: &a1, NextAttemptAt: m0(m).Add(5 * time.Second)})
+		m.Recorded, m.Attempts = true, 1
+		a2 := attempt(2, m, 6*time.Second, time.Second, false, 503, history.ErrStatus, nil)
+		record(t, s, history.Change{Event: m, Status: history.Pending, Attempt: &a2, NextAttemptAt: m0(m).Add(20 * time.Second)})
+		// The retry message was not settled (a crash): SQS delivers the
+		// same message again and its attempt 2 is made again, later.
+		again := attempt(2, m, 40*time.Second, time.Second, true, 200, "", nil)
+		record(t, s, history.Change{Event: m, Status: history.Delivered, Attempt: &again, DeliveredAt: m0(m).Add(41 * time.Second)})
+		got := get(t, s, m.EventID)
+		if got.Status != history.Delivered || len(got.Attempts) != 3 || !got.DeliveredAt.Equal(m0(m).Add(41*time.Second)) {
+			t.Errorf("got %s with %d attempts, delivered %v; want Delivered with 3 attempts (attempt 2 twice)", got.Status, len(got.Attempts), got.DeliveredAt)
+		}
+	})
+
+	t.Run("a creation that may repeat never overwrites the record", func(t *testing.T) {
+		s := h.New(t)
+		m := message(newDest(), now.Add(-time.Hour))
+		a1 := attempt(1, m, time.Millisecond, time.Second, false, 500, history.ErrStatus, nil)
+		record(t, s, history.Change{Event: m, Status: history.Pending, Attempt: &a1, NextAttemptAt: m0(m).Add(5 * time.Second)})
+		r := m
+		r.Recorded, r.Attempts = true, 1
+		a2 := attempt(2, r, 6*time.Second, time.Second, true, 200, "", nil)
+		record(t, s, history.Change{Event: r, Status: history.Delivered, Attempt: &a2, DeliveredAt: m0(m).Add(7 * time.Second)})
+		// The first message again (SQS redelivers it), its attempt made
+		// again: a creation that says it may repeat.
+		a1again := attempt(1, m, 50*time.Second, time.Second, true, 200, "", nil)
+		record(t, s, history.Change{Event: m, Status: history.Delivered, Attempt: &a1again, DeliveredAt: m0(m).Add(51 * time.Second), MayExist: true})
+		got := get(t, s, m.EventID)
+		if got.Status != history.Delivered || len(got.Attempts) != 3 {
+			t.Errorf("got %s with %d attempts; want Delivered with all 3 attempts (the record kept, the repeat added)", got.Status, len(got.Attempts))
+		}
+		counts, err := s.CountByHour(context.Background(), m.DestinationID, m0(m).Truncate(time.Hour), now, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (map[time.Time]map[history.Status]int{m0(m).Truncate(time.Hour): {history.Delivered: 1}}); !reflect.DeepEqual(counts, want) {
+			t.Errorf("CountByHour: got %v, want %v", counts, want)
+		}
+		// A creation that may repeat, of an event with no record, creates it.
+		n := message(newDest(), now.Add(-time.Hour))
+		record(t, s, history.Change{Event: n, Status: history.Held, MayExist: true})
+		if got := get(t, s, n.EventID); got.Status != history.Held || string(got.Body) != string(n.Body) {
+			t.Errorf("got %+v, want the record created, Held, with its body", got)
+		}
+	})
+
 	t.Run("several changes of one event in one call", func(t *testing.T) {
 		s := h.New(t)
 		// The same message twice (creations), then its retry, in one batch.
@@ -425,7 +475,7 @@ func Run(t *testing.T, h Harness) {
 			m.Recorded = true
 			ch := changeWithStatus(m, st)
 			if ch.Attempt != nil {
-				ch.Attempt.Number = 2
+				ch.Attempt.Number, ch.Attempt.StartedAt = 2, ch.Attempt.StartedAt.Add(time.Minute)
 			}
 			return ch
 		}

@@ -74,8 +74,9 @@ func (f *Fake) retention() time.Duration {
 }
 
 // Record applies changes as pkg/store does: first every creation (the last
-// one of an event wins), then every change of an existing record in order,
-// skipping those of missing records and attempts a record has already.
+// one of an event wins; one that may repeat and finds the record changes
+// it instead), then every change of an existing record in order, skipping
+// those of missing records and attempts a record has already.
 func (f *Fake) Record(_ context.Context, changes []history.Change) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -92,6 +93,10 @@ func (f *Fake) Record(_ context.Context, changes []history.Change) error {
 			updates = append(updates, c)
 			continue
 		}
+		if _, exists := f.records[c.Event.EventID]; exists && c.MayExist {
+			f.update(c) // a creation that may repeat never overwrites
+			continue
+		}
 		m := c.Event
 		received := time.UnixMilli(m.ReceivedAt).UTC()
 		r := history.Record{
@@ -99,33 +104,46 @@ func (f *Fake) Record(_ context.Context, changes []history.Change) error {
 			ReceivedAt: received, ExpiresAt: time.Unix(received.Add(f.retention()).Unix(), 0).UTC(),
 			ContentType: m.ContentType, Headers: slices.Clone(m.Headers), Body: slices.Clone(m.Body),
 		}
+		r.AttemptCount = m.Prior + m.Attempts
 		apply(&r, c)
+		if c.Attempt != nil {
+			r.AttemptCount = c.Attempt.Number
+		}
 		f.records[m.EventID] = copyRecord(r, false)
 		if c.Attempt != nil {
 			f.setResponse(m.EventID, *c.Attempt)
 		}
 	}
 	for _, c := range updates {
-		r, ok := f.records[c.Event.EventID]
-		if !ok || (c.Attempt != nil && c.Attempt.Number <= r.AttemptCount) {
-			continue
-		}
-		r.Attempts = slices.Clone(r.Attempts)
-		apply(&r, c)
-		f.records[c.Event.EventID] = r
-		if c.Attempt != nil {
-			f.setResponse(c.Event.EventID, *c.Attempt)
-		}
+		f.update(c)
 	}
 	return nil
 }
 
-// apply sets what a change sets on a record.
+// update changes an existing record as pkg/store does: an attempt counts
+// once, and only if it started after the record's last one (the same
+// change applied twice is skipped; an attempt made again is recorded).
+func (f *Fake) update(c history.Change) {
+	r, ok := f.records[c.Event.EventID]
+	if !ok || (c.Attempt != nil && !r.LastAttemptAt.IsZero() && !ms(c.Attempt.StartedAt).After(r.LastAttemptAt)) {
+		return
+	}
+	r.Attempts = slices.Clone(r.Attempts)
+	if c.Attempt != nil {
+		r.AttemptCount++
+	}
+	apply(&r, c)
+	f.records[c.Event.EventID] = r
+	if c.Attempt != nil {
+		f.setResponse(c.Event.EventID, *c.Attempt)
+	}
+}
+
+// apply sets what a change sets on a record, but its attempt count.
 func apply(r *history.Record, c history.Change) {
 	r.Status = c.Status
-	r.AttemptCount = c.Event.Prior + c.Event.Attempts
 	if a := c.Attempt; a != nil {
-		r.AttemptCount, r.LastAttemptAt = a.Number, ms(a.StartedAt)
+		r.LastAttemptAt = ms(a.StartedAt)
 		a := *a
 		a.StartedAt, a.Duration, a.ResponseBody = ms(a.StartedAt), a.Duration.Truncate(time.Millisecond), nil
 		r.Attempts = append(r.Attempts, a)

@@ -72,6 +72,7 @@ type Record struct {
 	NextAttemptAt time.Time // zero: none
 	DeliveredAt   time.Time // zero: not delivered
 	ExpiresAt     time.Time // hidden from then on, removed by TTL later
+	ReplayedAt    time.Time // the last replay's mark; zero: never replayed
 
 	// Detail: filled by Get, empty in lists.
 	ContentType string
@@ -117,6 +118,10 @@ type Query struct {
 	Offset, Limit int
 	CountLimit    int
 	Now           time.Time // records that expired by then are hidden
+	// NotReplayedSince leaves out records replayed at or after it (zero:
+	// none left out), so that calling a bulk replay again continues
+	// rather than replaying the same events again.
+	NotReplayedSince time.Time
 }
 
 // Page is one page of matches and their count.
@@ -125,6 +130,12 @@ type Page struct {
 	Total       int      // exact up to Query.CountLimit
 	TotalCapped bool     // there are more than CountLimit matches
 }
+
+// StaleReplay is how long a replay's mark may stand without an attempt
+// before the event may be replayed again: a replay whose function died
+// between marking the event and sending its message must not leave the
+// event Pending for good.
+const StaleReplay = 15 * time.Minute
 
 // Store is the events API's port to the table.
 type Store interface {
@@ -136,8 +147,11 @@ type Store interface {
 	// CountByHour counts the records of destinationID received in
 	// [from, to] by the UTC hour of their receipt and their status.
 	CountByHour(ctx context.Context, destinationID string, from, to, now time.Time) (map[time.Time]map[Status]int, error)
-	// MarkReplayed makes a record Pending again for a replay, unless it is
-	// Pending already (apperror Conflict) or gone (apperror NotFound).
+	// MarkReplayed makes a record Pending again for a replay and marks it
+	// replayed at now, unless it is gone (apperror NotFound) or Pending
+	// (apperror Conflict); a record left Pending by a replay that never
+	// sent its message (no attempt since its mark, StaleReplay ago) may be
+	// replayed again.
 	MarkReplayed(ctx context.Context, eventID string, now time.Time) error
 	// UnmarkReplayed gives a record back the status it had, after a replay
 	// whose message could not be sent.

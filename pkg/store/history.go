@@ -38,6 +38,7 @@ var (
 //	expiresAt N  Unix s, the table's TTL: receipt + retention
 //	z   B  deflate of the compact JSON {ct, h}, a newline, the raw body
 //	at  L  one S per attempt, oldest first (see encodeAttempt)
+//	rp  N  the last replay's mark, Unix ms (absent: never replayed)
 //
 // The answer to a failed attempt lives in an item of its own beside the
 // record (A#<eventId>#<number>: rb B, expiresAt), so the record stays small
@@ -59,6 +60,7 @@ const (
 	attrContent   = "z"
 	attrAttempts  = "at"
 	attrResponse  = "rb"
+	attrReplayed  = "rp" // the last replay's mark, Unix ms
 	attrExpires   = "expiresAt"
 )
 
@@ -587,6 +589,7 @@ func decodeRecord(item map[string]types.AttributeValue) (history.Record, error) 
 		NextAttemptAt: at(attrNext),
 		DeliveredAt:   at(attrDelivered),
 		ExpiresAt:     time.Unix(num(attrExpires), 0).UTC(),
+		ReplayedAt:    at(attrReplayed),
 	}
 	if err := errors.Join(errs...); err != nil {
 		return history.Record{}, fmt.Errorf("decode record %s: %w", id, err)
@@ -651,7 +654,7 @@ func (st *Store) scanRange(ctx context.Context, in *dynamodb.QueryInput, visit f
 }
 
 // summaryAttrs are what a list shows: everything but content and attempts.
-var summaryAttrs = []string{attrDest, attrTenant, attrStatus, attrCount, attrReceived, attrLast, attrNext, attrDelivered}
+var summaryAttrs = []string{attrDest, attrTenant, attrStatus, attrCount, attrReceived, attrLast, attrNext, attrDelivered, attrReplayed}
 
 // ListRecords reads matches in receipt order until it has the page and
 // CountLimit+1 of them (to know whether the count is capped) or the range
@@ -664,6 +667,10 @@ func (st *Store) ListRecords(ctx context.Context, q history.Query) (history.Page
 		return history.Page{}, nil
 	}
 	in.ScanIndexForward = aws.Bool(!q.Descending)
+	if !q.NotReplayedSince.IsZero() {
+		*in.FilterExpression += " AND (attribute_not_exists(#rp) OR #rp < :since)"
+		in.ExpressionAttributeValues[":since"] = n(ms(q.NotReplayedSince))
+	}
 	offset, limit := max(q.Offset, 0), max(q.Limit, 0)
 	var page history.Page
 	matches := 0
@@ -727,11 +734,15 @@ func (st *Store) MarkReplayed(ctx context.Context, eventID string, now time.Time
 	out, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                st.table(),
 		Key:                      key(pk, sk),
-		UpdateExpression:         aws.String("SET #st = :pending REMOVE #na"),
-		ConditionExpression:      aws.String("attribute_exists(pk) AND #st <> :pending AND expiresAt > :now"),
-		ExpressionAttributeNames: names(attrStatus, attrNext),
+		UpdateExpression: aws.String("SET #st = :pending, #rp = :rp REMOVE #na"),
+		// Pending is a Conflict, unless a replay left it so without an
+		// attempt since, StaleReplay ago (its message was never sent).
+		ConditionExpression: aws.String("attribute_exists(pk) AND expiresAt > :now AND (#st <> :pending OR " +
+			"(#rp < :stale AND (attribute_not_exists(#la) OR #la < #rp)))"),
+		ExpressionAttributeNames: names(attrStatus, attrNext, attrReplayed, attrLast),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pending": s(string(history.Pending)), ":now": n(strconv.FormatInt(now.Unix(), 10)),
+			":rp": n(ms(now)), ":stale": n(ms(now.Add(-history.StaleReplay))),
 		},
 		ReturnValues: types.ReturnValueAllOld, // status, destination and receipt, for the hour's counts
 	})

@@ -568,6 +568,61 @@ func Run(t *testing.T, h Harness) {
 		}
 	})
 
+	t.Run("a replay stranded Pending may be replayed again once stale", func(t *testing.T) {
+		s := h.New(t)
+		ctx := context.Background()
+		c := changeWithStatus(message(newDest(), now.Add(-time.Hour)), history.Delivered)
+		record(t, s, c)
+		if err := s.MarkReplayed(ctx, c.Event.EventID, now); err != nil {
+			t.Fatal(err)
+		}
+		// Its message was never sent: no attempt follows.
+		if err := s.MarkReplayed(ctx, c.Event.EventID, now.Add(history.StaleReplay-time.Second)); apperror.CodeOf(err) != apperror.Conflict {
+			t.Errorf("before it is stale: got %v, want Conflict", err)
+		}
+		later := now.Add(history.StaleReplay + time.Second)
+		if err := s.MarkReplayed(ctx, c.Event.EventID, later); err != nil {
+			t.Errorf("once stale: got %v, want it replayed again", err)
+		}
+		// A replay whose attempt came is Pending for a retry: a Conflict.
+		m := c.Event
+		m.Recorded = true
+		a := attempt(2, m, 2*time.Hour, time.Second, false, 500, history.ErrStatus, nil)
+		a.StartedAt = later.Add(time.Second)
+		record(t, s, history.Change{Event: m, Status: history.Pending, Attempt: &a, NextAttemptAt: later.Add(time.Minute)})
+		if err := s.MarkReplayed(ctx, c.Event.EventID, later.Add(history.StaleReplay+time.Minute)); apperror.CodeOf(err) != apperror.Conflict {
+			t.Errorf("pending for a retry after its replay's attempt: got %v, want Conflict", err)
+		}
+	})
+
+	t.Run("a bulk replay's list leaves out records replayed since", func(t *testing.T) {
+		s := h.New(t)
+		ctx := context.Background()
+		d := newDest()
+		a, b := changeWithStatus(message(d, now.Add(-2*time.Hour)), history.Delivered), changeWithStatus(message(d, now.Add(-time.Hour)), history.Delivered)
+		record(t, s, a, b)
+		if err := s.MarkReplayed(ctx, a.Event.EventID, now.Add(-30*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UnmarkReplayed(ctx, a.Event.EventID, history.Delivered); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			since time.Time
+			want  []string
+		}{
+			{time.Time{}, []string{a.Event.EventID, b.Event.EventID}},
+			{now.Add(-time.Hour), []string{b.Event.EventID}},
+			{now.Add(-30 * time.Minute), []string{b.Event.EventID}},
+			{now.Add(-29 * time.Minute), []string{a.Event.EventID, b.Event.EventID}},
+		} {
+			p := list(t, s, history.Query{DestinationID: d.id, Status: history.Delivered, Limit: 10, CountLimit: 100, Now: now, NotReplayedSince: tt.since})
+			if got := ids(p.Items); !slices.Equal(got, tt.want) || p.Total != len(tt.want) {
+				t.Errorf("since %v: got %v (total %d), want %v", tt.since, got, p.Total, tt.want)
+			}
+		}
+	})
+
 	t.Run("MarkReplayed and UnmarkReplayed", func(t *testing.T) {
 		s := h.New(t)
 		d := newDest()
@@ -598,7 +653,7 @@ func Run(t *testing.T, h Harness) {
 					t.Fatalf("MarkReplayed: %v", err)
 				}
 				replayed := before
-				replayed.Status, replayed.NextAttemptAt = history.Pending, time.Time{}
+				replayed.Status, replayed.NextAttemptAt, replayed.ReplayedAt = history.Pending, time.Time{}, now
 				checkRecord(t, get(t, s, c.Event.EventID), replayed)
 				if err := s.MarkReplayed(ctx, c.Event.EventID, now); apperror.CodeOf(err) != apperror.Conflict {
 					t.Errorf("MarkReplayed again: got %v, want Conflict", err)
@@ -607,7 +662,7 @@ func Run(t *testing.T, h Harness) {
 					t.Fatalf("UnmarkReplayed: %v", err)
 				}
 				restored := before
-				restored.NextAttemptAt = time.Time{}
+				restored.NextAttemptAt, restored.ReplayedAt = time.Time{}, now
 				checkRecord(t, get(t, s, c.Event.EventID), restored)
 				// Not Pending any more: a second unmark changes nothing.
 				if err := s.UnmarkReplayed(ctx, c.Event.EventID, history.Held); err != nil {

@@ -234,6 +234,11 @@ func (f *Fake) ListRecords(_ context.Context, q history.Query) (history.Page, er
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	all := f.matches(q.DestinationID, q.Status, q.From, q.To, q.Now)
+	if !q.NotReplayedSince.IsZero() {
+		all = slices.DeleteFunc(all, func(r history.Record) bool {
+			return !r.ReplayedAt.IsZero() && !r.ReplayedAt.Before(q.NotReplayedSince)
+		})
+	}
 	if q.Descending {
 		slices.Reverse(all)
 	}
@@ -272,10 +277,11 @@ func (f *Fake) MarkReplayed(_ context.Context, eventID string, now time.Time) er
 	if !ok || !r.ExpiresAt.After(now) {
 		return apperror.New(apperror.NotFound, "Event %q was not found.", eventID)
 	}
-	if r.Status == history.Pending {
+	stranded := !r.ReplayedAt.IsZero() && r.ReplayedAt.Before(now.Add(-history.StaleReplay)) && r.LastAttemptAt.Before(r.ReplayedAt)
+	if r.Status == history.Pending && !stranded {
 		return apperror.New(apperror.Conflict, "Event %q is already pending delivery.", eventID)
 	}
-	r.Status, r.NextAttemptAt = history.Pending, time.Time{}
+	r.Status, r.NextAttemptAt, r.ReplayedAt = history.Pending, time.Time{}, ms(now)
 	f.records[eventID] = r
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -189,8 +189,9 @@ func Forwardable(h http.Header) [][2]string {
 		}
 	}
 	// Stable: the values of a repeated header keep their arrival order
-	// (sort.Slice reorders equal keys once there are more than 12 entries).
-	sort.SliceStable(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	// (an unstable sort reorders equal keys once there are more than 12
+	// entries). slices rather than sort: no reflection, no allocation.
+	slices.SortStableFunc(out, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
 	return out
 }
 

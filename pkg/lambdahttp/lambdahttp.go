@@ -34,7 +34,12 @@ func Adapt(h http.Handler, log *slog.Logger) Handler {
 	}))
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		ctx = context.WithValue(ctx, eventKey{}, &ev)
-		resp, err := adapter.ProxyWithContext(ctx, ev)
+		// The handler gets OriginalHeaders(&ev), so the adapter is given no
+		// headers or cookies: it would only split them into a header map
+		// that is thrown away.
+		bare := ev
+		bare.Headers, bare.Cookies = nil, nil
+		resp, err := adapter.ProxyWithContext(ctx, bare)
 		if err != nil {
 			// The adapter fails only on events it cannot turn into a request
 			// (bad base64 body, unparsable path): the client's fault.

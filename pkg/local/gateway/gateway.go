@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -72,7 +73,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		claims = c
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxPayload))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, MaxPayload), r.ContentLength)
 	if err != nil {
 		writeMessage(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large", nil)
 		return
@@ -113,38 +114,72 @@ func (g *Gateway) healthz(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
 }
 
+// readBody reads r to the end into a buffer sized from the request's
+// Content-Length (when it is known and within MaxPayload), so a body is
+// read with one allocation instead of io.ReadAll's doubling from 512 bytes.
+func readBody(r io.Reader, contentLength int64) ([]byte, error) {
+	size := int64(512)
+	if contentLength > 0 && contentLength <= MaxPayload {
+		size = contentLength + 1 // room for the Read that reports EOF
+	}
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
+
 // match finds the route for method and path; path parameters match one
-// non-empty segment, as in API Gateway.
+// non-empty segment, as in API Gateway. It walks both paths segment by
+// segment, so a request allocates nothing but the parameters of the route
+// it matches.
 func (g *Gateway) match(method, path string) (*Route, map[string]string) {
-	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	for i := range g.Routes {
 		rt := &g.Routes[i]
-		if rt.Method != method {
-			continue
-		}
-		want := strings.Split(strings.TrimPrefix(rt.Path, "/"), "/")
-		if len(want) != len(segs) {
+		if rt.Method != method || !matchPath(rt.Path, path, nil) {
 			continue
 		}
 		params := map[string]string{}
-		ok := true
-		for j, wseg := range want {
-			if strings.HasPrefix(wseg, "{") && strings.HasSuffix(wseg, "}") {
-				if segs[j] == "" {
-					ok = false
-					break
-				}
-				params[wseg[1:len(wseg)-1]] = unescape(segs[j])
-			} else if wseg != segs[j] {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return rt, params
-		}
+		matchPath(rt.Path, path, params)
+		return rt, params
 	}
 	return nil, nil
+}
+
+// matchPath reports whether path matches the route path pattern, and
+// records the path parameters in params unless it is nil.
+func matchPath(pattern, path string, params map[string]string) bool {
+	pattern, path = strings.TrimPrefix(pattern, "/"), strings.TrimPrefix(path, "/")
+	for {
+		wseg, wrest, wmore := strings.Cut(pattern, "/")
+		seg, rest, more := strings.Cut(path, "/")
+		if strings.HasPrefix(wseg, "{") && strings.HasSuffix(wseg, "}") {
+			if seg == "" {
+				return false
+			}
+			if params != nil {
+				params[wseg[1:len(wseg)-1]] = unescape(seg)
+			}
+		} else if wseg != seg {
+			return false
+		}
+		if wmore != more {
+			return false
+		}
+		if !more {
+			return true
+		}
+		pattern, path = wrest, rest
+	}
 }
 
 func unescape(s string) string {
@@ -160,7 +195,7 @@ func (g *Gateway) event(r *http.Request, rt *Route, params, claims map[string]st
 	if g.Now != nil {
 		now = g.Now()
 	}
-	headers := map[string]string{}
+	headers := make(map[string]string, len(r.Header)+2)
 	var cookies []string
 	for k, vs := range r.Header {
 		lk := strings.ToLower(k)
@@ -180,27 +215,32 @@ func (g *Gateway) event(r *http.Request, rt *Route, params, claims map[string]st
 	if r.Host != "" {
 		headers["host"] = r.Host
 	}
-	headers["content-length"] = fmt.Sprint(len(body))
-	query := map[string]string{}
-	for k, vs := range r.URL.Query() {
-		query[k] = strings.Join(vs, ",")
+	headers["content-length"] = strconv.Itoa(len(body))
+	var query map[string]string
+	if r.URL.RawQuery != "" {
+		query = map[string]string{}
+		for k, vs := range r.URL.Query() {
+			query[k] = strings.Join(vs, ",")
+		}
 	}
+	routeKey := rt.Method + " " + rt.Path
+	domainPrefix, _, _ := strings.Cut(r.Host, ".")
 	ev := events.APIGatewayV2HTTPRequest{
 		Version:        "2.0",
-		RouteKey:       rt.Method + " " + rt.Path,
+		RouteKey:       routeKey,
 		RawPath:        r.URL.EscapedPath(),
 		RawQueryString: r.URL.RawQuery,
 		Cookies:        cookies,
 		Headers:        headers,
 		PathParameters: params,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey:     rt.Method + " " + rt.Path,
+			RouteKey:     routeKey,
 			AccountID:    "000000000000",
 			Stage:        "$default",
 			RequestID:    uuid.NewString(),
 			APIID:        "local",
 			DomainName:   r.Host,
-			DomainPrefix: strings.Split(r.Host, ".")[0],
+			DomainPrefix: domainPrefix,
 			Time:         now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
 			TimeEpoch:    now.UnixMilli(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
@@ -269,18 +309,18 @@ func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) 
 	for _, c := range resp.Cookies {
 		h.Add("Set-Cookie", c)
 	}
-	body := []byte(resp.Body)
-	if resp.IsBase64Encoded {
-		if dec, err := base64.StdEncoding.DecodeString(resp.Body); err == nil {
-			body = dec
-		}
-	}
 	status := resp.StatusCode
 	if status == 0 {
 		status = http.StatusOK
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	if resp.IsBase64Encoded {
+		if dec, err := base64.StdEncoding.DecodeString(resp.Body); err == nil {
+			_, _ = w.Write(dec)
+			return
+		}
+	}
+	_, _ = io.WriteString(w, resp.Body) // no []byte copy of the body
 }
 
 // writeMessage answers like API Gateway itself does: {"message": "..."}.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 
 	"github.com/hooksentry/hooksentry/pkg/app"
 	"github.com/hooksentry/hooksentry/pkg/config"
@@ -125,6 +126,7 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("AWS configuration: %w", err)
 	}
+	awsCfg.HTTPClient = emulatorHTTPClient()
 	res, err := Provision(ctx, awsCfg, opts.Names)
 	if err != nil {
 		return err
@@ -159,32 +161,17 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 	if err != nil {
 		return err
 	}
-	validator, err := devauth.NewValidator(st.Issuer.JWKS(), st.Issuer.IssuerURL, []string{st.Issuer.Audience}, time.Now)
+	handler, err := Handler(st.Env, st.Issuer)
 	if err != nil {
 		return err
 	}
-	routes, err := Routes(st.Env)
-	if err != nil {
-		return err
-	}
-	gw := &gateway.Gateway{Routes: routes, Authorizer: validator, Log: st.Env.Log}
-	// No ServeMux in front of the gateway: it would clean and redirect
-	// paths such as //api, which API Gateway answers with 404.
-	jwks := st.Issuer.JWKSHandler()
-	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && r.URL.Path == "/.well-known/jwks.json" {
-			jwks.ServeHTTP(w, r)
-			return
-		}
-		gw.ServeHTTP(w, r)
-	})
 
 	st.listener, err = net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
 	}
 	st.URL = "http://" + st.listener.Addr().String()
-	st.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	st.server = NewServer(handler)
 	st.wg.Add(1)
 	go func() {
 		defer st.wg.Done()
@@ -226,6 +213,54 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 		}()
 	}
 	return st.writeState(opts.StateDir)
+}
+
+// emulatorIdleConns is how many idle connections each SDK client of the
+// stack keeps to its emulator.
+const emulatorIdleConns = 256
+
+// emulatorHTTPClient is the SDK's default HTTP client with a larger idle
+// pool (each SDK client built from the configuration gets its own copy). A
+// Lambda instance runs one invocation at a time, so the default pool of 10
+// idle connections per host is plenty there; the local gateway runs every
+// concurrent request in this one process on the same clients, and with 16
+// ingest requests in flight the default pool closed, and then dialled
+// again, a connection for about one AWS call in ten.
+func emulatorHTTPClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConns = emulatorIdleConns
+		t.MaxIdleConnsPerHost = emulatorIdleConns
+	})
+}
+
+// Handler is what the stack serves: the local gateway in front of every
+// function of env (Routes), and the issuer's JWKS.
+func Handler(env *app.Env, issuer *devauth.Issuer) (http.Handler, error) {
+	validator, err := devauth.NewValidator(issuer.JWKS(), issuer.IssuerURL, []string{issuer.Audience}, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	routes, err := Routes(env)
+	if err != nil {
+		return nil, err
+	}
+	gw := &gateway.Gateway{Routes: routes, Authorizer: validator, Log: env.Log}
+	// No ServeMux in front of the gateway: it would clean and redirect
+	// paths such as //api, which API Gateway answers with 404.
+	jwks := issuer.JWKSHandler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/.well-known/jwks.json" {
+			jwks.ServeHTTP(w, r)
+			return
+		}
+		gw.ServeHTTP(w, r)
+	}), nil
+}
+
+// NewServer returns the HTTP server the stack serves h with; the
+// benchmarks serve their baselines with the same settings.
+func NewServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 }
 
 func (st *Stack) writeState(dir string) error {

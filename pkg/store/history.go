@@ -732,8 +732,8 @@ func (st *Store) MarkReplayed(ctx context.Context, eventID string, now time.Time
 		return apperror.New(apperror.NotFound, "Event %q was not found.", eventID)
 	}
 	out, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                st.table(),
-		Key:                      key(pk, sk),
+		TableName:        st.table(),
+		Key:              key(pk, sk),
 		UpdateExpression: aws.String("SET #st = :pending, #rp = :rp REMOVE #na"),
 		// Pending is a Conflict, unless a replay left it so without an
 		// attempt since, StaleReplay ago (its message was never sent).

@@ -14,13 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/uuid"
 
-	"github.com/hooksentry/hooksentry/pkg/app"
-	"github.com/hooksentry/hooksentry/pkg/httpapi"
-	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
 	localstack "github.com/hooksentry/hooksentry/pkg/local/stack"
 	"github.com/hooksentry/hooksentry/pkg/store"
 	"github.com/hooksentry/hooksentry/pkg/testkit"
@@ -73,7 +69,6 @@ func benchStack(b *testing.B) (*localstack.Stack, *testkit.CA, *awsCounter) {
 		if os.Getenv("HOOKSENTRY_BENCH_LOGS") != "" {
 			opts.Log = os.Stderr
 		}
-		stubUnwiredFunctions()
 		start := time.Now()
 		shared.stack, shared.err = localstack.Start(ctx, opts)
 		if shared.err == nil {
@@ -84,24 +79,6 @@ func benchStack(b *testing.B) (*localstack.Stack, *testkit.CA, *awsCounter) {
 		b.Fatalf("start local stack: %v", shared.err)
 	}
 	return shared.stack, shared.ca, shared.counter
-}
-
-// stubUnwiredFunctions gives every route of httpapi.Routes whose function
-// is not wired in localstack.HTTPFunctions yet (the event routes, whose
-// functions land separately) a handler answering 501, so the stack can
-// start: none of the benchmarks calls those routes. Once every function is
-// wired this does nothing.
-func stubUnwiredFunctions() {
-	for _, r := range httpapi.Routes {
-		if _, ok := localstack.HTTPFunctions[r.Function]; ok {
-			continue
-		}
-		localstack.HTTPFunctions[r.Function] = func(*app.Env) (lambdahttp.Handler, error) {
-			return func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-				return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusNotImplemented}, nil
-			}, nil
-		}
-	}
 }
 
 // tenantClient creates a tenant and returns an API client acting for it.

@@ -128,27 +128,36 @@ func parseTime(get func(string) (string, bool), name string, f *apperror.Fields)
 	return t.UTC()
 }
 
-// StatsRange is a validated stats request: [From, To].
-type StatsRange struct{ From, To time.Time }
+// StatsRange is a validated stats request: [From, To], read at Now (the
+// time the defaults were taken from, so that a range reaching now is known
+// to: nothing was received after it).
+type StatsRange struct{ From, To, Now time.Time }
 
-// ParseStatsRange validates from and to; by default the range runs from the
-// start of the UTC hour 23 hours before now's until now (24 buckets).
+// ParseStatsRange validates from and to; by default the range runs until
+// now, from the start of the UTC hour 23 hours before to's (24 buckets).
 func ParseStatsRange(values url.Values, now time.Time) (StatsRange, error) {
 	get := getter(values)
 	var f apperror.Fields
-	r := StatsRange{From: now.UTC().Truncate(time.Hour).Add(-23 * time.Hour), To: now.UTC()}
-	if t := parseTime(get, "from", &f); !t.IsZero() {
-		r.From = t
+	r := StatsRange{To: now.UTC(), Now: now.UTC()}
+	from, to := parseTime(get, "from", &f), parseTime(get, "to", &f)
+	if !to.IsZero() {
+		r.To = to
 	}
-	if t := parseTime(get, "to", &f); !t.IsZero() {
-		r.To = t
+	r.From = r.To.Truncate(time.Hour).Add(-23 * time.Hour)
+	if !from.IsZero() {
+		r.From = from
+	}
+	// The field to blame for a range that runs backwards is the one sent.
+	blame := "to"
+	if to.IsZero() {
+		blame = "from"
 	}
 	switch {
 	case len(f) > 0:
 	case r.To.Before(r.From):
-		f.Add("to", "must not be before from")
+		f.Add(blame, "from must not be after to (to defaults to now)")
 	case r.To.Sub(r.From) > MaxStatsRange:
-		f.Add("to", "must be at most 7 days after from")
+		f.Add(blame, "from and to must be at most 7 days apart")
 	}
 	if err := f.Err(); err != nil {
 		return StatsRange{}, err

@@ -87,8 +87,10 @@ func TestParseStatsRange(t *testing.T) {
 		{"", time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC), now, 24, nil},
 		{"from=2026-12-01T09:30:00Z&to=2026-12-01T10:00:00Z", time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC), time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC), 2, nil},
 		{"from=2026-11-24T11:43:10Z", time.Date(2026, 11, 24, 11, 43, 10, 0, time.UTC), now, 7*24 + 1, nil},
-		{"from=2026-11-24T11:43:09Z", time.Time{}, time.Time{}, 0, []string{"to"}},
-		{"to=2026-11-01T00:00:00Z", time.Time{}, time.Time{}, 0, []string{"to"}},
+		{"from=2026-11-24T11:43:09Z", time.Time{}, time.Time{}, 0, []string{"from"}},
+		{"from=2026-12-02T00:00:00Z", time.Time{}, time.Time{}, 0, []string{"from"}},
+		{"to=2026-11-01T00:00:30Z", time.Date(2026, 10, 31, 1, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 0, 0, 30, 0, time.UTC), 24, nil},
+		{"from=2026-11-01T00:00:00Z&to=2026-11-09T00:00:00Z", time.Time{}, time.Time{}, 0, []string{"to"}},
 		{"from=x", time.Time{}, time.Time{}, 0, []string{"from"}},
 	}
 	for _, tt := range tests {

@@ -26,6 +26,7 @@ type Publisher interface {
 	PublishBatch(ctx context.Context, msgs []event.Message) (failed []int, err error)
 }
 
+
 // Service is the events API (CONTRACT §5): reading history and replaying.
 type Service struct {
 	Store        Store
@@ -103,7 +104,11 @@ func (s *Service) Stats(ctx context.Context, tenantID, destinationID string, r S
 	if err != nil {
 		return nil, err
 	}
-	counts, err := s.Store.CountByHour(ctx, d.ID, r.From, r.To, s.now())
+	at := r.Now
+	if at.IsZero() {
+		at = s.now()
+	}
+	counts, err := s.Store.CountByHour(ctx, d.ID, r.From, r.To, at)
 	if err != nil {
 		return nil, fmt.Errorf("count events of %s: %w", d.ID, err)
 	}
@@ -119,14 +124,19 @@ func (s *Service) Stats(ctx context.Context, tenantID, destinationID string, r S
 }
 
 // Replay delivers one event again, with the same id, and returns its
-// summary. An event that is Pending already is a Conflict.
+// summary. An event that is Pending already is a Conflict; a Held one is
+// parked already and goes out when its destination is Active again, so
+// replaying it changes nothing (a second message would deliver it twice).
 func (s *Service) Replay(ctx context.Context, tenantID, eventID string) (Record, error) {
 	r, err := s.Get(ctx, tenantID, eventID)
 	if err != nil {
 		return Record{}, err
 	}
-	if r.Status == Pending {
+	switch r.Status {
+	case Pending:
 		return Record{}, apperror.New(apperror.Conflict, "Event %q is pending already: it will be attempted.", eventID)
+	case Held:
+		return r, nil
 	}
 	if _, err := s.replay(ctx, []Record{r}); err != nil {
 		return Record{}, err
@@ -142,50 +152,62 @@ type BulkResult struct {
 	RemainingCapped bool // more than MaxMatches remain
 }
 
+// BulkReplayWindow is how long a replayed event is left out of bulk
+// replays: calling again continues with the events not replayed yet, even
+// when the replayed ones match again (delivered again, or failed again),
+// instead of replaying the oldest 1,000 over and over.
+const BulkReplayWindow = 24 * time.Hour
+
 // ReplayMatching replays up to MaxReplay of a destination's events that
-// match b, oldest first. Calling again continues where it stopped, because
-// replayed events are Pending and no longer match.
+// match b, oldest first, leaving out those replayed in the last
+// BulkReplayWindow; calling again continues where it stopped.
 func (s *Service) ReplayMatching(ctx context.Context, tenantID, destinationID string, b BulkReplay) (BulkResult, error) {
 	d, err := s.Destinations.Get(ctx, tenantID, destinationID)
 	if err != nil {
 		return BulkResult{}, err
 	}
+	now := s.now()
 	page, err := s.Store.ListRecords(ctx, Query{
 		DestinationID: d.ID, Status: b.Status, From: b.From, To: b.To,
-		Limit: MaxReplay, CountLimit: MaxReplay + MaxMatches, Now: s.now(),
+		Limit: MaxReplay, CountLimit: MaxReplay + MaxMatches, Now: now, NotReplayedSince: now.Add(-BulkReplayWindow),
 	})
 	if err != nil {
 		return BulkResult{}, fmt.Errorf("list events of %s: %w", d.ID, err)
 	}
-	full, err := s.readAll(ctx, page.Items)
-	if err != nil {
-		return BulkResult{}, err
-	}
-	replayed, err := s.replay(ctx, full)
-	if err != nil {
-		return BulkResult{}, err
+	replayed := 0
+	// A chunk at a time: a few bodies in memory, and what a failure leaves
+	// behind is at most one chunk, given back its status.
+	for start := 0; start < len(page.Items); start += replayChunk {
+		full, err := s.readAll(ctx, page.Items[start:min(start+replayChunk, len(page.Items))])
+		if err != nil {
+			return BulkResult{}, err
+		}
+		n, err := s.replay(ctx, full)
+		replayed += n
+		if err != nil {
+			return BulkResult{}, fmt.Errorf("after %d replayed: %w", replayed, err)
+		}
 	}
 	return BulkResult{
 		Replayed: replayed, Remaining: max(page.Total-replayed, 0), RemainingCapped: page.TotalCapped,
 	}, nil
 }
 
-// readConcurrency bounds the parallel reads of a bulk replay.
-const readConcurrency = 16
+// replayChunk is how many events a bulk replay reads, marks and sends at
+// a time: one SendMessageBatch.
+const replayChunk = 10
 
-// readAll reads the records of summaries with their bodies; a record gone
-// meanwhile is skipped.
+// readAll reads the records of summaries with their bodies, in parallel; a
+// record gone meanwhile is skipped.
 func (s *Service) readAll(ctx context.Context, summaries []Record) ([]Record, error) {
 	out := make([]Record, len(summaries))
 	found := make([]bool, len(summaries))
 	errs := make([]error, len(summaries))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, readConcurrency)
 	for i, sum := range summaries {
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
-			defer func() { <-sem; wg.Done() }()
+			defer wg.Done()
 			out[i], found[i], errs[i] = s.Store.GetRecord(ctx, sum.EventID, s.now())
 		}()
 	}
@@ -195,28 +217,39 @@ func (s *Service) readAll(ctx context.Context, summaries []Record) ([]Record, er
 	}
 	kept := out[:0]
 	for i, r := range out {
-		if found[i] {
+		if found[i] && r.Status != Pending && r.Status != Held {
 			kept = append(kept, r)
 		}
 	}
 	return kept, nil
 }
 
-// replay marks each record Pending and publishes its message. A record
-// that turned Pending meanwhile is skipped when there are several, and a
-// Conflict when it is the only one; a message that cannot be sent gives
-// its record back its status.
-func (s *Service) replay(ctx context.Context, records []Record) (int, error) {
+// replay marks each record Pending and publishes its message, returning
+// how many it sent. A record that turned Pending or went away meanwhile is
+// skipped when there are several, and an error when it is the only one.
+// Whatever it marked but could not send gets its status back, so no event
+// is left Pending without a message (and a replay stranded by a crash in
+// between may be replayed again: StaleReplay).
+func (s *Service) replay(ctx context.Context, records []Record) (sent int, err error) {
 	var msgs []event.Message
 	var marked []Record
+	defer func() {
+		if err != nil {
+			s.unmark(ctx, marked)
+		}
+	}()
 	for _, r := range records {
 		if err := s.Store.MarkReplayed(ctx, r.EventID, s.now()); err != nil {
-			if len(records) > 1 && (apperror.CodeOf(err) == apperror.Conflict || apperror.CodeOf(err) == apperror.NotFound) {
+			code := apperror.CodeOf(err)
+			if len(records) > 1 && (code == apperror.Conflict || code == apperror.NotFound) {
 				continue
 			}
-			if apperror.CodeOf(err) == apperror.Conflict {
-				return 0, apperror.New(apperror.Conflict, "Event %q is pending already: it will be attempted.", r.EventID)
+			if code == apperror.Conflict || code == apperror.NotFound {
+				return 0, err
 			}
+			// The mark may have been written before the error (the hour's
+			// count failed): give it back too.
+			marked = append(marked, r)
 			return 0, fmt.Errorf("mark event %s replayed: %w", r.EventID, err)
 		}
 		marked = append(marked, r)
@@ -229,18 +262,29 @@ func (s *Service) replay(ctx context.Context, records []Record) (int, error) {
 	if err == nil && len(failed) == 0 {
 		return len(msgs), nil
 	}
-	if len(failed) == 0 {
-		failed = make([]int, len(msgs))
-		for i := range failed {
-			failed[i] = i
-		}
+	if len(failed) == 0 { // the whole batch failed
+		return 0, fmt.Errorf("publish %d replayed events: %w", len(msgs), err)
 	}
+	notSent := make([]Record, 0, len(failed))
 	for _, i := range failed {
-		if uerr := s.Store.UnmarkReplayed(ctx, marked[i].EventID, marked[i].Status); uerr != nil {
-			s.log().ErrorContext(ctx, "restore status after a failed replay", "eventId", marked[i].EventID, "error", uerr)
+		notSent = append(notSent, marked[i])
+	}
+	marked = notSent // the sent ones stay Pending: their messages are on the queue
+	if err == nil {
+		err = errors.New("the queue refused them")
+	}
+	return len(msgs) - len(failed), fmt.Errorf("publish %d of %d replayed events: %w", len(failed), len(msgs), err)
+}
+
+// unmark gives records back the status they had before their replay was
+// marked, even when ctx is done (the request timed out mid-replay).
+func (s *Service) unmark(ctx context.Context, records []Record) {
+	ctx = context.WithoutCancel(ctx)
+	for _, r := range records {
+		if err := s.Store.UnmarkReplayed(ctx, r.EventID, r.Status); err != nil {
+			s.log().ErrorContext(ctx, "restore status after a failed replay", "eventId", r.EventID, "error", err)
 		}
 	}
-	return 0, fmt.Errorf("publish %d of %d replayed events: %w", len(failed), len(msgs), errors.Join(err, errors.New("not sent")))
 }
 
 // replayMessage is the message of a replay: the event as accepted, with its

@@ -3,6 +3,7 @@ package history_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -199,5 +200,92 @@ func TestStatsHasEveryHourAndStatus(t *testing.T) {
 				t.Errorf("bucket %d (%s) %s: got %d (present %v), want %d", i, b.Start.Format(time.RFC3339), st, got, ok, want[i][st])
 			}
 		}
+	}
+}
+
+// redeliver makes every Pending record Delivered again, as the deliver
+// function does once a replay's attempt succeeds.
+func redeliver(t *testing.T, f *historytest.Fake, pub *publisher) {
+	t.Helper()
+	var changes []history.Change
+	for _, m := range pub.sent {
+		m.Recorded = true
+		a := history.Attempt{Number: m.AttemptNumber(), StartedAt: now.Add(time.Second), Trigger: history.Manual, Delivered: true, StatusCode: 200}
+		changes = append(changes, history.Change{Event: m, Status: history.Delivered, Attempt: &a, DeliveredAt: now.Add(time.Second)})
+	}
+	if err := f.Record(context.Background(), changes); err != nil {
+		t.Fatal(err)
+	}
+	pub.sent = nil
+}
+
+func TestBulkReplayOfDeliveredEventsEnds(t *testing.T) {
+	var records []history.Record
+	for i := 0; i < history.MaxReplay+3; i++ {
+		records = append(records, record(history.Delivered, time.Duration(i+1)*time.Second, 1))
+	}
+	svc, f, pub, _ := newService(t, records...)
+	ctx := context.Background()
+	seen := map[string]int{}
+	var results []history.BulkResult
+	for call := 0; call < 4; call++ {
+		got, err := svc.ReplayMatching(ctx, tenant, dest, history.BulkReplay{Status: history.Delivered})
+		if err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, got)
+		for _, m := range pub.sent {
+			seen[m.EventID]++
+		}
+		redeliver(t, f, pub) // delivered again before the next call: they match again
+	}
+	want := []history.BulkResult{{Replayed: history.MaxReplay, Remaining: 3}, {Replayed: 3}, {}, {}}
+	if !reflect.DeepEqual(results, want) {
+		t.Errorf("calls: got %+v, want %+v", results, want)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("event %s replayed %d times, want once", id, n)
+		}
+	}
+	if len(seen) != len(records) {
+		t.Errorf("replayed %d events, want all %d", len(seen), len(records))
+	}
+}
+
+func TestBulkReplayThatFailsMidwayLeavesNothingPendingWithoutAMessage(t *testing.T) {
+	var records []history.Record
+	for i := 0; i < 25; i++ {
+		records = append(records, record(history.Failed, time.Duration(i+1)*time.Second, 3))
+	}
+	svc, f, pub, _ := newService(t, records...)
+	pub.failAt = map[int]bool{3: true} // one message of every chunk is refused
+	if _, err := svc.ReplayMatching(context.Background(), tenant, dest, history.BulkReplay{Status: history.Failed}); err == nil {
+		t.Fatal("got no error, want the refused message reported")
+	}
+	sent := map[string]bool{}
+	for _, m := range pub.sent {
+		sent[m.EventID] = true
+	}
+	for _, r := range records {
+		got, _, _ := f.GetRecord(context.Background(), r.EventID, now)
+		if want := map[bool]history.Status{true: history.Pending, false: history.Failed}[sent[r.EventID]]; got.Status != want {
+			t.Errorf("event %s (sent %v): status %s, want %s", r.EventID, sent[r.EventID], got.Status, want)
+		}
+	}
+	if len(pub.sent) != 9 {
+		t.Errorf("sent %d, want the 9 accepted of the first chunk (the call stops there)", len(pub.sent))
+	}
+}
+
+func TestReplayOfAHeldEventChangesNothing(t *testing.T) {
+	r := record(history.Held, time.Minute, 0)
+	svc, f, pub, _ := newService(t, r)
+	sum, err := svc.Replay(context.Background(), tenant, r.EventID)
+	if err != nil || sum.Status != history.Held {
+		t.Fatalf("got %+v, %v; want the Held summary", sum, err)
+	}
+	if got, _, _ := f.GetRecord(context.Background(), r.EventID, now); len(pub.sent) != 0 || got.Status != history.Held {
+		t.Errorf("sent %d messages, status %s; want none sent, still Held", len(pub.sent), got.Status)
 	}
 }

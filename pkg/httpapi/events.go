@@ -106,7 +106,10 @@ func NewEventDetail(r history.Record) EventDetail {
 			av.Error = &e
 		}
 		if !a.Delivered && len(a.ResponseBody) > 0 {
-			rb := strings.ToValidUTF8(string(a.ResponseBody), "\uFFFD")
+			// Invalid UTF-8 (a binary answer, or a character cut by the
+			// 1,024-byte limit) becomes "?", never longer than the bytes it
+			// stands for, so the string stays within the limit.
+			rb := strings.ToValidUTF8(string(a.ResponseBody), "?")
 			av.ResponseBody = &rb
 		}
 		v.Attempts = append(v.Attempts, av)

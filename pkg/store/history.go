@@ -198,7 +198,26 @@ func fieldsOf(c history.Change) recordFields {
 // historyExpiresAt is the TTL of an event's history: the retention counted
 // from its receipt (CONTRACT §5: readable until then).
 func (st *Store) historyExpiresAt(c history.Change) string {
-	return st.expiresAt(time.UnixMilli(c.Event.ReceivedAt), time.Time{})
+	return historyExpiry(time.UnixMilli(c.Event.ReceivedAt), st.retention())
+}
+
+// historyExpiry is when a record received at received expires, in Unix
+// seconds rounded up, so that it is never hidden before its retention is
+// over.
+func historyExpiry(received time.Time, retention time.Duration) string {
+	t := received.Add(retention)
+	sec := t.Unix()
+	if t.After(time.Unix(sec, 0)) {
+		sec++
+	}
+	return strconv.FormatInt(sec, 10)
+}
+
+func (st *Store) retention() time.Duration {
+	if st.Retention > 0 {
+		return st.Retention
+	}
+	return DefaultRetention
 }
 
 // recordItem is the full record a change creates, body and headers
@@ -400,11 +419,16 @@ func (st *Store) updateRecord(ctx context.Context, c history.Change) (applied bo
 		attr, value string
 		t           time.Time
 	}{{attrNext, ":na", f.next}, {attrDelivered, ":da", f.delivered}} {
-		attrs = append(attrs, opt.attr)
 		if opt.t.IsZero() {
-			remove = append(remove, "#"+opt.attr)
+			// deliveredAt stays the last delivery's (a replay's failed
+			// attempt does not undo it); nextAttemptAt goes.
+			if opt.attr == attrNext {
+				attrs = append(attrs, opt.attr)
+				remove = append(remove, "#"+opt.attr)
+			}
 			continue
 		}
+		attrs = append(attrs, opt.attr)
 		set = append(set, "#"+opt.attr+" = "+opt.value)
 		values[opt.value] = n(ms(opt.t))
 	}

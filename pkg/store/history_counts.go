@@ -121,11 +121,7 @@ func (st *Store) CountByHour(ctx context.Context, destinationID string, from, to
 	if from.IsZero() || to.IsZero() {
 		return st.countRecords(ctx, destinationID, from, to, now)
 	}
-	retention := st.Retention
-	if retention <= 0 {
-		retention = DefaultRetention
-	}
-	live := now.Add(-retention) // records received by then are expired
+	live := now.Add(-st.retention()) // records received by then are expired
 	counts := map[time.Time]map[history.Status]int{}
 	var whole []time.Time
 	for h := from.UTC().Truncate(time.Hour); !h.After(to); h = h.Add(time.Hour) {

@@ -746,7 +746,7 @@ func changeWithStatus(m event.Message, status history.Status) history.Change {
 func base(m event.Message, retention time.Duration) history.Record {
 	return history.Record{
 		EventID: m.EventID, DestinationID: m.DestinationID, TenantID: m.TenantID,
-		ReceivedAt: m0(m), ExpiresAt: time.Unix(m0(m).Add(retention).Unix(), 0).UTC(),
+		ReceivedAt: m0(m), ExpiresAt: expiry(m0(m), retention), // to the second, rounded up
 		ContentType: m.ContentType, Headers: m.Headers, Body: m.Body,
 	}
 }

@@ -101,7 +101,7 @@ func (f *Fake) Record(_ context.Context, changes []history.Change) error {
 		received := time.UnixMilli(m.ReceivedAt).UTC()
 		r := history.Record{
 			EventID: m.EventID, DestinationID: m.DestinationID, TenantID: m.TenantID,
-			ReceivedAt: received, ExpiresAt: time.Unix(received.Add(f.retention()).Unix(), 0).UTC(),
+			ReceivedAt: received, ExpiresAt: expiry(received, f.retention()),
 			ContentType: m.ContentType, Headers: slices.Clone(m.Headers), Body: slices.Clone(m.Body),
 		}
 		r.AttemptCount = m.Prior + m.Attempts
@@ -152,7 +152,20 @@ func apply(r *history.Record, c history.Change) {
 	if c.Status == history.Pending {
 		r.NextAttemptAt = ms(c.NextAttemptAt)
 	}
-	r.DeliveredAt = ms(c.DeliveredAt)
+	if !c.DeliveredAt.IsZero() { // it stays the last delivery's
+		r.DeliveredAt = ms(c.DeliveredAt)
+	}
+}
+
+// expiry is when a record expires, to the second, rounded up (as the
+// table's TTL attribute keeps it).
+func expiry(received time.Time, retention time.Duration) time.Time {
+	t := received.Add(retention)
+	sec := t.Unix()
+	if t.After(time.Unix(sec, 0)) {
+		sec++
+	}
+	return time.Unix(sec, 0).UTC()
 }
 
 // setResponse keeps the answer to a failed attempt, as pkg/store keeps it

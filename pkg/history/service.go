@@ -26,7 +26,6 @@ type Publisher interface {
 	PublishBatch(ctx context.Context, msgs []event.Message) (failed []int, err error)
 }
 
-
 // Service is the events API (CONTRACT §5): reading history and replaying.
 type Service struct {
 	Store        Store

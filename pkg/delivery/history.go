@@ -57,8 +57,10 @@ func (w *Worker) record(ctx context.Context, destinationID string, todo map[*ite
 }
 
 // change is what settling it with disp does to its record; false when it
-// does nothing: a drop, a redelivery, or a re-queue of an event whose
-// record exists already (it stays Pending).
+// does nothing: a drop, or a re-queue or redelivery of an event whose
+// record exists already (it stays what it was). An event without a record
+// that goes back to the queue unattempted is recorded Pending, so it is
+// readable while it waits (a redelivery waits out the visibility timeout).
 func change(it *item, disp disposition, now time.Time) (history.Change, bool) {
 	c := history.Change{Event: it.recordedEvent(), Attempt: it.attempt, MayExist: it.redelivered}
 	switch disp {
@@ -70,7 +72,7 @@ func change(it *item, disp disposition, now time.Time) (history.Change, bool) {
 		c.Status = history.Failed
 	case hold:
 		c.Status = history.Held
-	case requeue:
+	case requeue, redeliver:
 		if it.full.Recorded {
 			return history.Change{}, false
 		}

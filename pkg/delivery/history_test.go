@@ -586,3 +586,23 @@ func TestHistoryRedeliveredMessageMayFindItsRecord(t *testing.T) {
 		t.Errorf("MayExist by event: got %v, want %v", got, want)
 	}
 }
+
+// TestHistoryRecordsEventsSQSDeliversAgainPending: events of a batch that
+// cannot be attempted (KMS unavailable) wait for SQS to deliver them again,
+// minutes later: they are readable as Pending meanwhile, once.
+func TestHistoryRecordsEventsSQSDeliversAgainPending(t *testing.T) {
+	f, rec := newHistoryFixture(t)
+	f.w.Sealer = failingSealer{}
+	d := f.addDestination(destination.Active, 5, delivery.State{})
+	d.AuthType, d.Sealed = destination.AuthBearerToken, &destination.Sealed{Ciphertext: []byte("c"), EncryptedKey: []byte("k")}
+	f.store.AddDestination(d, delivery.State{})
+	msgs := f.events(d, 2)
+	msgs[1].Recorded = true // recorded before: nothing to write
+	if failed := f.handle(t, batch(t, msgs...)); len(failed) != 2 {
+		t.Fatalf("batch item failures: got %v, want both", failed)
+	}
+	changes := rec.Changes()
+	if len(changes) != 1 || changes[0].Event.EventID != msgs[0].EventID || changes[0].Status != history.Pending || changes[0].Attempt != nil {
+		t.Errorf("changes: got %+v, want one Pending without attempt, for the event without a record", changes)
+	}
+}

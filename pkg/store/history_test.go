@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 
+	"github.com/hooksentry/hooksentry/pkg/apperror"
 	"github.com/hooksentry/hooksentry/pkg/event"
 	"github.com/hooksentry/hooksentry/pkg/history"
 	"github.com/hooksentry/hooksentry/pkg/history/historytest"
@@ -245,6 +246,37 @@ func TestListRecordsReadsOnlyWhatItNeeds(t *testing.T) {
 		if aws.ToBool(q.ConsistentRead) {
 			t.Errorf("query %q: strongly consistent, want eventually consistent", aws.ToString(q.KeyConditionExpression))
 		}
+	}
+}
+
+// TestBroadReadsAreRefused: a list or count that would read more than
+// MaxScanned records is a 400 asking to narrow it, not a timeout.
+func TestBroadReadsAreRefused(t *testing.T) {
+	newStore(t)
+	ctx := context.Background()
+	dest := uuid.NewString()
+	start := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	var changes []history.Change
+	for i := range 30 {
+		at := start.Add(time.Duration(i) * time.Second)
+		m := event.Message{Version: 1, EventID: event.NewID(dest, at), DestinationID: dest, TenantID: "t", ReceivedAt: at.UnixMilli()}
+		changes = append(changes, history.Change{Event: m, Status: history.Held})
+	}
+	s := store.New(&limitedDB{DynamoDB: db, limit: 10}, table)
+	if err := s.Record(ctx, changes); err != nil {
+		t.Fatal(err)
+	}
+	s.MaxScanned = 20
+	_, err := s.ListRecords(ctx, history.Query{DestinationID: dest, Status: history.Failed, Limit: 10, CountLimit: 100, Now: time.Now()})
+	if apperror.CodeOf(err) != apperror.Invalid || !strings.Contains(err.Error(), "narrow it") {
+		t.Errorf("list of 30 records with MaxScanned 20: got %v, want an Invalid error asking to narrow it", err)
+	}
+	if _, err := s.CountByHour(ctx, dest, time.Time{}, time.Time{}, time.Now()); apperror.CodeOf(err) != apperror.Invalid {
+		t.Errorf("count: got %v, want Invalid", err)
+	}
+	s.MaxScanned = 30
+	if p, err := s.ListRecords(ctx, history.Query{DestinationID: dest, Limit: 10, CountLimit: 100, Now: time.Now()}); err != nil || p.Total != 30 {
+		t.Errorf("list within the bound: got %+v, %v; want total 30", p, err)
 	}
 }
 

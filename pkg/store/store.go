@@ -32,6 +32,8 @@ type Store struct {
 	// Retention is how long stored events and event history are kept
 	// (DynamoDB TTL on expiresAt); DefaultRetention when zero.
 	Retention time.Duration
+	// MaxScanned overrides the package's MaxScanned (tests).
+	MaxScanned int
 }
 
 // New returns a Store for table.

@@ -2,19 +2,18 @@ package destination
 
 import (
 	"cmp"
-	"maps"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/hooksentry/hooksentry/pkg/apperror"
+	"github.com/hooksentry/hooksentry/pkg/paging"
 )
 
 // Paging bounds of CONTRACT §1.
 const (
-	DefaultPageSize = 10
-	MaxPageSize     = 100
+	DefaultPageSize = paging.DefaultPageSize
+	MaxPageSize     = paging.MaxPageSize
 )
 
 // ListQuery is a validated page request with its filters.
@@ -42,53 +41,16 @@ var sortFields = []string{"id", "url", "status", "serverRateLimit", "authType", 
 // TpOrd) and the destination filters. Parameter names are case-insensitive;
 // unknown parameters are ignored, as a proxy may add its own.
 func ParseListQuery(values url.Values) (ListQuery, error) {
-	q := ListQuery{PageSize: DefaultPageSize, Page: 1, SortField: "createdAt", Descending: true}
-	// Spellings of one name that differ in case are tried in sorted order,
-	// the last value winning, so that the outcome does not depend on map
-	// iteration order.
-	keys := slices.Sorted(maps.Keys(values))
-	get := func(name string) (string, bool) {
-		val, found := "", false
-		for _, k := range keys {
-			if v := values[k]; strings.EqualFold(k, name) && len(v) > 0 {
-				val, found = v[len(v)-1], true
-			}
-		}
-		return val, found
-	}
+	get := paging.Getter(values)
 	var f apperror.Fields
-	if v, ok := get("Qt"); ok {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 1 || n > MaxPageSize {
-			f.Add("Qt", "must be an integer from 1 to %d", MaxPageSize)
-		} else {
-			q.PageSize = n
-		}
-	}
-	if v, ok := get("Pg"); ok {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 1 {
-			f.Add("Pg", "must be an integer of at least 1")
-		} else {
-			q.Page = n
-		}
-	}
+	pg := paging.Parse(get, 0, &f)
+	q := ListQuery{PageSize: pg.PageSize, Page: pg.Page, SortField: "createdAt", Descending: pg.Descending}
 	if v, ok := get("CpOrd"); ok {
 		i := slices.IndexFunc(sortFields, func(s string) bool { return strings.EqualFold(s, strings.TrimSpace(v)) })
 		if i < 0 {
 			f.Add("CpOrd", "must be one of %s", strings.Join(sortFields, ", "))
 		} else {
 			q.SortField = sortFields[i]
-		}
-	}
-	if v, ok := get("TpOrd"); ok {
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "asc":
-			q.Descending = false
-		case "desc":
-			q.Descending = true
-		default:
-			f.Add("TpOrd", "must be Asc or Desc")
 		}
 	}
 	if v, ok := get("status"); ok {

@@ -2,20 +2,16 @@ package history
 
 import (
 	"encoding/json"
-	"maps"
 	"net/url"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hooksentry/hooksentry/pkg/apperror"
+	"github.com/hooksentry/hooksentry/pkg/paging"
 )
 
 // Paging bounds of CONTRACT §1 and §5.
 const (
-	DefaultPageSize = 10
-	MaxPageSize     = 100
 	// MaxMatches bounds how deep a list pages (Pg × Qt) and how far its
 	// total is counted: deeper pages are narrowed with from/to instead.
 	MaxMatches = 10000
@@ -34,22 +30,6 @@ type ListParams struct {
 	From, To   time.Time // zero: open
 }
 
-// getter returns a case-insensitive accessor of query values: spellings of
-// one name that differ in case are tried in sorted order, the last value
-// winning, so the outcome does not depend on map order.
-func getter(values url.Values) func(string) (string, bool) {
-	keys := slices.Sorted(maps.Keys(values))
-	return func(name string) (string, bool) {
-		val, found := "", false
-		for _, k := range keys {
-			if v := values[k]; strings.EqualFold(k, name) && len(v) > 0 {
-				val, found = v[len(v)-1], true
-			}
-		}
-		return val, found
-	}
-}
-
 // ParseStatus matches a status case-insensitively.
 func ParseStatus(s string) (Status, bool) {
 	for _, st := range Statuses {
@@ -62,37 +42,12 @@ func ParseStatus(s string) (Status, bool) {
 
 // ParseListParams validates Qt, Pg, CpOrd, TpOrd, status, from and to.
 func ParseListParams(values url.Values) (ListParams, error) {
-	p := ListParams{PageSize: DefaultPageSize, Page: 1, Descending: true}
-	get := getter(values)
+	get := paging.Getter(values)
 	var f apperror.Fields
-	if v, ok := get("Qt"); ok {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 1 || n > MaxPageSize {
-			f.Add("Qt", "must be an integer from 1 to %d", MaxPageSize)
-		} else {
-			p.PageSize = n
-		}
-	}
-	if v, ok := get("Pg"); ok {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 1 || n > MaxMatches {
-			f.Add("Pg", "must be an integer from 1 to %d", MaxMatches)
-		} else {
-			p.Page = n
-		}
-	}
+	pg := paging.Parse(get, MaxMatches, &f)
+	p := ListParams{PageSize: pg.PageSize, Page: pg.Page, Descending: pg.Descending}
 	if v, ok := get("CpOrd"); ok && !strings.EqualFold(strings.TrimSpace(v), "receivedAt") {
 		f.Add("CpOrd", "events sort by receivedAt only")
-	}
-	if v, ok := get("TpOrd"); ok {
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "asc":
-			p.Descending = false
-		case "desc":
-			p.Descending = true
-		default:
-			f.Add("TpOrd", "must be Asc or Desc")
-		}
 	}
 	if v, ok := get("status"); ok {
 		st, valid := ParseStatus(strings.TrimSpace(v))
@@ -136,7 +91,7 @@ type StatsRange struct{ From, To, Now time.Time }
 // ParseStatsRange validates from and to; by default the range runs until
 // now, from the start of the UTC hour 23 hours before to's (24 buckets).
 func ParseStatsRange(values url.Values, now time.Time) (StatsRange, error) {
-	get := getter(values)
+	get := paging.Getter(values)
 	var f apperror.Fields
 	r := StatsRange{To: now.UTC(), Now: now.UTC()}
 	from, to := parseTime(get, "from", &f), parseTime(get, "to", &f)
@@ -209,7 +164,7 @@ func ParseBulkReplay(body []byte) (BulkReplay, error) {
 	if in.To != nil {
 		values.Set("to", *in.To)
 	}
-	get := getter(values)
+	get := paging.Getter(values)
 	b.From, b.To = parseTime(get, "from", &f), parseTime(get, "to", &f)
 	if !b.From.IsZero() && !b.To.IsZero() && b.To.Before(b.From) {
 		f.Add("to", "must not be before from")

@@ -6,7 +6,6 @@ package ingest
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/event"
 	"github.com/hooksentry/hooksentry/pkg/httpapi"
+	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
 )
 
 // Tokens resolves ingest-token hashes.
@@ -68,7 +68,7 @@ func (h *Handler) accept(r *http.Request) (string, error) {
 	if strings.Contains(token, "/") || !destination.WellFormedIngestToken(token) {
 		return "", apperror.New(apperror.Unauthorized, "The ingest token is not valid.")
 	}
-	body, err := readBody(r)
+	body, err := lambdahttp.ReadBody(r.Body, r.ContentLength, event.MaxBodySize)
 	if err != nil {
 		return "", apperror.New(apperror.Invalid, "The request body could not be read.")
 	}
@@ -102,29 +102,3 @@ func (h *Handler) accept(r *http.Request) (string, error) {
 	return m.EventID, nil
 }
 
-// readBody reads at most event.MaxBodySize+1 bytes of the body (one more
-// than allowed, to tell an oversized body), into a buffer sized from the
-// request's Content-Length when that is known and within the limit, so
-// the usual body is read with one allocation instead of io.ReadAll's
-// doubling from 512 bytes.
-func readBody(r *http.Request) ([]byte, error) {
-	size := int64(512)
-	if r.ContentLength > 0 && r.ContentLength <= event.MaxBodySize {
-		size = r.ContentLength + 1 // room for the Read that reports EOF
-	}
-	src := io.LimitReader(r.Body, event.MaxBodySize+1)
-	b := make([]byte, 0, size)
-	for {
-		n, err := src.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
-}

@@ -73,7 +73,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		claims = c
 	}
-	body, err := readBody(http.MaxBytesReader(w, r.Body, MaxPayload), r.ContentLength)
+	body, err := lambdahttp.ReadBody(http.MaxBytesReader(w, r.Body, MaxPayload), r.ContentLength, MaxPayload)
 	if err != nil {
 		writeMessage(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large", nil)
 		return
@@ -114,29 +114,6 @@ func (g *Gateway) healthz(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
 }
 
-// readBody reads r to the end into a buffer sized from the request's
-// Content-Length (when it is known and within MaxPayload), so a body is
-// read with one allocation instead of io.ReadAll's doubling from 512 bytes.
-func readBody(r io.Reader, contentLength int64) ([]byte, error) {
-	size := int64(512)
-	if contentLength > 0 && contentLength <= MaxPayload {
-		size = contentLength + 1 // room for the Read that reports EOF
-	}
-	b := make([]byte, 0, size)
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
-}
 
 // match finds the route for method and path; path parameters match one
 // non-empty segment, as in API Gateway. It walks both paths segment by

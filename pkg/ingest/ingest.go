@@ -101,4 +101,3 @@ func (h *Handler) accept(r *http.Request) (string, error) {
 	}
 	return m.EventID, nil
 }
-

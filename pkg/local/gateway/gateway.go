@@ -114,7 +114,6 @@ func (g *Gateway) healthz(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
 }
 
-
 // match finds the route for method and path; path parameters match one
 // non-empty segment, as in API Gateway. It walks both paths segment by
 // segment, so a request allocates nothing but the parameters of the route

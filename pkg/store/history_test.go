@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/history"
 	"github.com/hooksentry/hooksentry/pkg/history/historytest"
 	"github.com/hooksentry/hooksentry/pkg/store"
+	"github.com/hooksentry/hooksentry/pkg/testkit"
 )
 
 // capacityDB asks DynamoDB for the write units of every BatchWriteItem and
@@ -65,11 +65,11 @@ func TestHistoryRecordIsOneWriteUnit(t *testing.T) {
 		body []byte
 		max  int // bytes
 	}{
-		{"bench order event", webhookBody(1024, 1, func(n int) string { return strings.Repeat("x", n) }), 1024},
-		{"order event padded with prose", webhookBody(1024, 1, prose), 1024},
+		{"bench order event", testkit.OrderWebhook(1024, 1, nil), 1024},
+		{"order event padded with prose", testkit.OrderWebhook(1024, 1, prose), 1024},
 		// Random hex compresses to about half: the worst realistic case
 		// (ids, hashes, tokens).
-		{"order event padded with random hex", webhookBody(1024, 1, randomHex), 1024},
+		{"order event padded with random hex", testkit.OrderWebhook(1024, 1, randomHex), 1024},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,41 +137,6 @@ func valueSize(v types.AttributeValue) int {
 	panic(fmt.Sprintf("itemSize: unexpected %T", v))
 }
 
-// webhookBody returns a realistic JSON webhook of exactly size bytes: an
-// order event padded inside a description field (bench/main_test.go's
-// generator, with the padding as a parameter).
-func webhookBody(size int, seq int, pad func(n int) string) []byte {
-	type item struct {
-		SKU      string `json:"sku"`
-		Name     string `json:"name"`
-		Quantity int    `json:"quantity"`
-		Cents    int    `json:"unit_amount"`
-	}
-	ev := map[string]any{
-		"id":          fmt.Sprintf("evt_%024d", seq),
-		"type":        "order.paid",
-		"api_version": "2026-01-01",
-		"created":     1767225600 + seq,
-		"livemode":    true,
-		"data": map[string]any{
-			"object": map[string]any{
-				"id": fmt.Sprintf("ord_%020d", seq), "currency": "eur", "amount_total": 12990, "status": "paid",
-				"customer": map[string]any{"id": "cus_8f3a9b2c1d", "email": "jane.doe@example.com", "name": "Jane Doe",
-					"address": map[string]any{"line1": "12 Rue de la Paix", "city": "Paris", "postal_code": "75002", "country": "FR"}},
-				"items":       []item{{"SKU-1042", "Espresso beans 1 kg", 1, 2490}, {"SKU-2210", "Grinder burr set", 1, 10500}},
-				"metadata":    map[string]string{"channel": "web", "campaign": "spring-sale"},
-				"description": "",
-			},
-		},
-	}
-	raw, _ := json.Marshal(ev)
-	ev["data"].(map[string]any)["object"].(map[string]any)["description"] = pad(size - len(raw))
-	out, _ := json.Marshal(ev)
-	if len(out) != size {
-		panic(fmt.Sprintf("webhook body is %d bytes, want %d", len(out), size))
-	}
-	return out
-}
 
 func prose(n int) string {
 	s := strings.Repeat("Thank you for your order. Your beans ship within two business days from our Lyon roastery; track the parcel in your account. ", 1+n/100)

@@ -137,7 +137,6 @@ func valueSize(v types.AttributeValue) int {
 	panic(fmt.Sprintf("itemSize: unexpected %T", v))
 }
 
-
 func prose(n int) string {
 	s := strings.Repeat("Thank you for your order. Your beans ship within two business days from our Lyon roastery; track the parcel in your account. ", 1+n/100)
 	return s[:n]

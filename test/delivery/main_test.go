@@ -11,10 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	localstack "github.com/hooksentry/hooksentry/pkg/local/stack"
-	"github.com/hooksentry/hooksentry/pkg/store"
+	"github.com/hooksentry/hooksentry/pkg/local/stack/stacktest"
 	"github.com/hooksentry/hooksentry/pkg/testkit"
 )
 
@@ -45,7 +43,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	ca = testkit.NewCA(&setupTB{}, dir)
+	ca = testkit.NewCA(&stacktest.SetupTB{}, dir)
 	settings["HOOKSENTRY_EXTRA_CA_FILE"] = ca.File
 	names := localstack.DefaultNames()
 	names.VisibilityTimeout = 30 * time.Second
@@ -68,42 +66,14 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// setupTB lets testkit helpers run before any test exists.
-type setupTB struct{ testing.TB }
+// The suite's stack, in the shared helpers' words.
+func newTenant(t *testing.T) *testkit.Client { return stacktest.NewTenant(t, stack) }
 
-func (setupTB) Helper()                        {}
-func (setupTB) Fatal(args ...any)              { panic(fmt.Sprint(args...)) }
-func (setupTB) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
-
-// newTenant creates a tenant and returns an API client acting for it.
-func newTenant(t *testing.T) *testkit.Client {
-	t.Helper()
-	id := uuid.NewString()
-	if err := stack.Env.Store().CreateTenant(context.Background(), store.Tenant{ID: id, Name: t.Name(), CreatedAt: store.NewTenantTime(time.Now())}); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := stack.Issuer.Mint(id, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testkit.Client{BaseURL: stack.URL, Token: tok}
-}
-
-type created struct {
-	ID          string `json:"id"`
-	Status      string `json:"status"`
-	IngestToken string `json:"ingestToken"`
-}
+type created = stacktest.Destination
 
 func createDestination(t *testing.T, c *testkit.Client, body map[string]any) created {
 	t.Helper()
-	resp := c.Do(t, http.MethodPost, "/api/v1/destinations", body, nil)
-	if resp.Status != http.StatusCreated {
-		t.Fatalf("create destination: got %d %s, want 201", resp.Status, resp.Body)
-	}
-	var d created
-	resp.JSON(t, &d)
-	return d
+	return stacktest.CreateDestination(t, c, body)
 }
 
 func status(t *testing.T, c *testkit.Client, id string) string {
@@ -114,22 +84,9 @@ func status(t *testing.T, c *testkit.Client, id string) string {
 	return d.Status
 }
 
-// ingest posts a webhook and returns its event id.
 func ingest(t *testing.T, token string, body []byte, header http.Header) string {
 	t.Helper()
-	c := &testkit.Client{BaseURL: stack.URL}
-	resp := c.Do(t, http.MethodPost, "/ingest/"+token, body, header)
-	if resp.Status != http.StatusAccepted {
-		t.Fatalf("ingest: got %d %s, want 202", resp.Status, resp.Body)
-	}
-	var out struct {
-		EventID string `json:"eventId"`
-	}
-	resp.JSON(t, &out)
-	if out.EventID == "" {
-		t.Fatal("ingest returned no eventId")
-	}
-	return out.EventID
+	return stacktest.Ingest(t, stack, token, body, header)
 }
 
 // byEventID groups received requests by webhook-id.

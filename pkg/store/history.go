@@ -303,7 +303,15 @@ func (p *puts) add(item map[string]types.AttributeValue) {
 // and changed in one batch gets both. Changes of records that expired or
 // were removed meanwhile are skipped; so are events whose ids carry no
 // route (accepted before ids did), which no reader could find.
-func (st *Store) Record(ctx context.Context, changes []history.Change) error {
+func (st *Store) Record(ctx context.Context, changes []history.Change) (err error) {
+	deltas := countDeltas{}
+	defer func() {
+		// The counts follow what was written, also when a later write
+		// failed: the changes that did apply are counted.
+		if cerr := st.applyCounts(ctx, deltas); cerr != nil && err == nil {
+			err = fmt.Errorf("record history: %w", cerr)
+		}
+	}()
 	var created puts
 	var updates, maybes []history.Change
 	createdStatus := map[string]history.Change{} // by sk: the last change of a record created now
@@ -333,7 +341,6 @@ func (st *Store) Record(ctx context.Context, changes []history.Change) error {
 	if err := st.batchPut(ctx, created.items); err != nil {
 		return fmt.Errorf("record history: %w", err)
 	}
-	deltas := countDeltas{}
 	for _, c := range createdStatus {
 		deltas.add(c.Event.DestinationID, c.Event.ReceivedAt, c.Status, 1)
 	}
@@ -368,9 +375,6 @@ func (st *Store) Record(ctx context.Context, changes []history.Change) error {
 		}
 	}
 	if err := st.batchPut(ctx, answers.items); err != nil {
-		return fmt.Errorf("record history: %w", err)
-	}
-	if err := st.applyCounts(ctx, deltas); err != nil {
 		return fmt.Errorf("record history: %w", err)
 	}
 	return nil

@@ -74,13 +74,22 @@ func New(cfg aws.Config, st Store, q Queue, dlqURL string, log *slog.Logger) *Sw
 
 // recordFailed marks the history of an event the DLQ gave up on Failed.
 // Best effort, like the deliver function's history: the event itself is
-// kept as Failed either way. A reference without a record is left alone:
-// it carries no body to create the record with.
+// kept as Failed either way. A reference without a record gets its body
+// from the stored event, to create the record with.
 func (s *Sweeper) recordFailed(ctx context.Context, m event.Message) {
-	if s.History == nil || (m.Stored && !m.Recorded) {
+	if s.History == nil {
 		return
 	}
-	if err := s.History.Record(ctx, []history.Change{{Event: m, Status: history.Failed}}); err != nil {
+	if m.Stored && !m.Recorded {
+		full, _, found, err := s.Store.GetEvent(ctx, m.EventID)
+		if err != nil || !found {
+			s.log().ErrorContext(ctx, "read dead-lettered event for its history", "eventId", m.EventID, "found", found, "error", err)
+			return
+		}
+		m = m.WithStored(full)
+	}
+	// It may have a record already that the message does not know of.
+	if err := s.History.Record(ctx, []history.Change{{Event: m, Status: history.Failed, MayExist: true}}); err != nil {
 		s.log().ErrorContext(ctx, "record dead-lettered event failed", "eventId", m.EventID, "destinationId", m.DestinationID, "error", err)
 	}
 }

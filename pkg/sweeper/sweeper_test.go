@@ -474,8 +474,8 @@ func (e *env) dlqInFlight(t *testing.T) string {
 }
 
 // TestSweepRecordsDeadLetteredEventsFailed: an event the DLQ gives up on is
-// Failed in its history too; a reference without a record, which carries
-// no body to create one with, is left alone.
+// Failed in its history too; a reference without a record gets its body
+// from the stored event.
 func TestSweepRecordsDeadLetteredEventsFailed(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -510,8 +510,13 @@ func TestSweepRecordsDeadLetteredEventsFailed(t *testing.T) {
 	for _, c := range rec.Changes() {
 		got[c.Event.EventID] = c.Status
 	}
-	want := map[string]history.Status{inline.EventID: history.Failed, recordedRef.EventID: history.Failed}
+	want := map[string]history.Status{inline.EventID: history.Failed, recordedRef.EventID: history.Failed, unrecordedRef.EventID: history.Failed}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("history changes: got %v, want %v", got, want)
+	}
+	for _, c := range rec.Changes() {
+		if !c.MayExist || (c.Event.EventID == unrecordedRef.EventID && string(c.Event.Body) != "stored body") {
+			t.Errorf("change of %s: got MayExist %v, body %q; want MayExist, and the stored body for the reference", c.Event.EventID, c.MayExist, c.Event.Body)
+		}
 	}
 }

@@ -153,7 +153,7 @@ func runCostScenario(b *testing.B, stack *localstack.Stack, counter *awsCounter,
 	for {
 		seen := map[string]int{}
 		for _, r := range recv.Requests() {
-			if id := r.Header.Get("Webhook-Id"); want[id] {
+			if id := r.Header.Get("HookSentry-Event-Id"); want[id] {
 				seen[id]++
 			}
 		}

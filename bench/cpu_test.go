@@ -314,8 +314,11 @@ func postBare(c *http.Client, url string, body []byte) error {
 	for k, v := range webhookHeaders() {
 		req.Header[k] = v
 	}
-	req.Header.Set("Webhook-Id", uuid.NewString())
-	req.Header.Set("Webhook-Timestamp", strconv.FormatInt(time.Now().Unix(), 10))
+	// The headers HookSentry adds, so the bare client sends what a
+	// delivery does.
+	req.Header.Set("HookSentry-Event-Id", uuid.NewString())
+	req.Header.Set("HookSentry-Timestamp", strconv.FormatInt(time.Now().Unix(), 10))
+	req.Header.Set("HookSentry-Attempt", "1")
 	req.Header.Set("Authorization", "Bearer "+bearerToken)
 	resp, err := c.Do(req)
 	if err != nil {

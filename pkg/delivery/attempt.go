@@ -23,7 +23,10 @@ func (w *Worker) attempt(ctx context.Context, d destination.Destination, creds d
 	}
 	startedAt := w.now()
 	start := time.Now() // monotonic, whatever the injected clock does
-	res := w.Sender.Attempt(ctx, d, creds, it.full)
+	// m, not it.full: its Attempts is the event's count (the message's
+	// and the stored copy's may differ), so HookSentry-Attempt and the
+	// history number this attempt alike.
+	res := w.Sender.Attempt(ctx, d, creds, m)
 	elapsed := time.Since(start)
 	it.attempt = &history.Attempt{
 		Number: m.AttemptNumber(), StartedAt: startedAt, Duration: elapsed, Trigger: trigger,

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -176,6 +177,17 @@ func TestHistoryAttemptsOfOneEvent(t *testing.T) {
 				if got := comparable(t, calls[i].Changes)[0]; !reflect.DeepEqual(got, want) {
 					t.Errorf("attempt %d: got change %+v\n%+v; want %+v\n%+v", s.number, got, got.Attempt, want, want.Attempt)
 				}
+				// The destination sees the number the history shows, and
+				// the same event id on every attempt.
+				reqs := f.recv.Requests()
+				if len(reqs) != i+1 {
+					t.Fatalf("attempt %d: the destination saw %d requests, want %d", s.number, len(reqs), i+1)
+				}
+				for name, want := range map[string]string{"HookSentry-Attempt": strconv.Itoa(s.number), "HookSentry-Event-Id": m.EventID} {
+					if got := reqs[i].Header.Values(name); !reflect.DeepEqual(got, []string{want}) {
+						t.Errorf("attempt %d: %s got %q, want [%q]", s.number, name, got, want)
+					}
+				}
 				sent := f.sentEvents()[before:]
 				if s.next == 0 {
 					if len(sent) != 0 {
@@ -221,6 +233,32 @@ func TestHistoryOfAStoredEvent(t *testing.T) {
 	sent := f.sentEvents()
 	if len(sent) != 1 || !sent[0].Stored || sent[0].Body != nil || !sent[0].Recorded || sent[0].Attempts != 1 {
 		t.Errorf("re-sent: got %+v, want the reference with Attempts 1, Recorded", sent)
+	}
+}
+
+// TestAttemptHeaderOfAStoredEvent: a reference may carry fewer attempts
+// than its stored copy (it was retried through another message); the
+// event's count is the higher, in HookSentry-Attempt as in the history.
+func TestAttemptHeaderOfAStoredEvent(t *testing.T) {
+	f, rec := newHistoryFixture(t)
+	d := f.addDestination(destination.Active, 5, delivery.State{})
+	full := f.events(d, 1)[0]
+	full.Attempts, full.Recorded = 2, true
+	if err := f.store.PutEvent(t.Context(), full, event.StatusPending, f.clock.Now().Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	ref := full.Reference()
+	ref.Attempts = 0
+	if failed := f.handle(t, batch(t, ref)); len(failed) != 0 {
+		t.Fatalf("batch item failures: %v", failed)
+	}
+	changes := rec.Changes()
+	if len(changes) != 1 || changes[0].Attempt == nil || changes[0].Attempt.Number != 3 {
+		t.Fatalf("changes: got %+v, want one with attempt 3", changes)
+	}
+	r := onlyRequest(t, f.recv)
+	if got, want := r.Header.Values("HookSentry-Attempt"), []string{"3"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("HookSentry-Attempt: got %q, want %q", got, want)
 	}
 }
 

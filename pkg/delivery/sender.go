@@ -83,7 +83,13 @@ func (s *Sender) post(ctx context.Context, d destination.Destination, creds dest
 	}
 	// Header values are set directly, never through Add's splitting or
 	// joining, so comma-containing signatures arrive byte for byte.
+	// Ingest forwards no reserved header, but the rule is applied again:
+	// events accepted under an older rule (which forwarded a sender's
+	// HookSentry-* headers) are retried and replayed for days.
 	for _, h := range m.Headers {
+		if !event.ForwardedHeader(h[0]) {
+			continue
+		}
 		k := http.CanonicalHeaderKey(h[0])
 		req.Header[k] = append(req.Header[k], h[1])
 	}
@@ -97,8 +103,16 @@ func (s *Sender) post(ctx context.Context, d destination.Destination, creds dest
 	if s.Now != nil {
 		now = s.Now()
 	}
-	req.Header.Set("Webhook-Id", m.EventID)
-	req.Header.Set("Webhook-Timestamp", strconv.FormatInt(now.Unix(), 10))
+	// HookSentry's own headers live in its namespace: the sender's
+	// headers (webhook-id and webhook-timestamp among them, which
+	// Standard Webhooks signatures cover) arrive as they were signed.
+	req.Header.Set(event.HeaderEventID, m.EventID)
+	req.Header.Set(event.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set(event.HeaderAttempt, strconv.Itoa(m.AttemptNumber()))
+	// The destination's auth goes last and replaces any forwarded header
+	// of the same name (an ApiKey may use a name a sender also sends, such
+	// as X-Api-Key): the destination authenticates with its own value,
+	// never the sender's, and never with two.
 	switch d.AuthType {
 	case destination.AuthAPIKey:
 		req.Header.Set(creds.HeaderName, creds.Value)

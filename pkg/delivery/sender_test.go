@@ -128,6 +128,10 @@ func TestSenderSendsMessageExactly(t *testing.T) {
 			{"X-Repeated", "second"},
 			{"x-lower-case", "  padded value  "},
 			{"User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)"},
+			{"svix-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"},
+			{"webhook-id", "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"},
+			{"webhook-signature", "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,Ex2qAyKT1ufb3G/Q9i3uRu+F3dZiYr5gyIo4vQHKa9E="},
+			{"webhook-timestamp", "1674087231"},
 		},
 		Body: []byte("{\"id\":\"evt_1\"}\r\n\x00\xff binary tail"),
 	}
@@ -150,9 +154,16 @@ func TestSenderSendsMessageExactly(t *testing.T) {
 		{"X-Repeated", []string{"first, with comma", "second"}},
 		{"X-Lower-Case", []string{"padded value"}}, // HTTP itself trims surrounding whitespace
 		{"Content-Type", []string{m.ContentType}},
-		{"Webhook-Id", []string{m.EventID}},
-		{"Webhook-Timestamp", []string{strconv.FormatInt(f.clock.Now().Unix(), 10)}},
 		{"User-Agent", []string{"Stripe/1.0 (+https://stripe.com/docs/webhooks)"}},
+		// A Standard Webhooks sender's headers arrive as it signed them.
+		{"Webhook-Id", []string{"msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"}},
+		{"Webhook-Timestamp", []string{"1674087231"}},
+		{"Webhook-Signature", []string{"v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,Ex2qAyKT1ufb3G/Q9i3uRu+F3dZiYr5gyIo4vQHKa9E="}},
+		{"Svix-Id", []string{"msg_p5jXN8AQM9LWM0D4loKWxJek"}},
+		// HookSentry's own, in its namespace.
+		{"HookSentry-Event-Id", []string{m.EventID}},
+		{"HookSentry-Timestamp", []string{strconv.FormatInt(f.clock.Now().Unix(), 10)}},
+		{"HookSentry-Attempt", []string{"1"}},
 		{"Content-Length", []string{strconv.Itoa(len(m.Body))}},
 	} {
 		if g := got.Header.Values(tc.name); !reflect.DeepEqual(g, tc.want) {
@@ -177,9 +188,10 @@ func TestSenderDefaultUserAgentAndNoContentType(t *testing.T) {
 	}
 }
 
-// TestSenderWebhookIDIsStable: every attempt of one event carries the same
-// webhook-id, so destinations can deduplicate.
-func TestSenderWebhookIDIsStable(t *testing.T) {
+// TestSenderEventIDIsStable: every attempt of one event carries the same
+// HookSentry-Event-Id, so destinations can deduplicate, and the time of
+// that attempt.
+func TestSenderEventIDIsStable(t *testing.T) {
 	f := newSenderFixture(t)
 	f.dest.SetRespond(func(w http.ResponseWriter, _ *http.Request, n int) {
 		if n < 3 {
@@ -187,7 +199,9 @@ func TestSenderWebhookIDIsStable(t *testing.T) {
 		}
 	})
 	m := message()
+	var wantTimes []string
 	for range 3 {
+		wantTimes = append(wantTimes, strconv.FormatInt(f.clock.Now().Unix(), 10))
 		f.sender.Attempt(context.Background(), f.destination(destination.AuthNone), destination.Credentials{}, m)
 		f.clock.Advance(time.Minute)
 	}
@@ -196,9 +210,122 @@ func TestSenderWebhookIDIsStable(t *testing.T) {
 		t.Fatalf("receiver saw %d requests, want 3", len(reqs))
 	}
 	for i, r := range reqs {
-		if got := r.Header.Get("Webhook-Id"); got != m.EventID {
-			t.Errorf("attempt %d: webhook-id got %q, want %q", i+1, got, m.EventID)
+		if got := r.Header.Values("HookSentry-Event-Id"); !reflect.DeepEqual(got, []string{m.EventID}) {
+			t.Errorf("attempt %d: HookSentry-Event-Id got %q, want [%q]", i+1, got, m.EventID)
 		}
+		if got := r.Header.Values("HookSentry-Timestamp"); !reflect.DeepEqual(got, []string{wantTimes[i]}) {
+			t.Errorf("attempt %d: HookSentry-Timestamp got %q, want [%q]", i+1, got, wantTimes[i])
+		}
+	}
+}
+
+// TestSenderAttemptHeader: HookSentry-Attempt is the attempt's number,
+// counting on across retries (Attempts, the failed ones so far) and
+// replays (Prior, the attempts before the replay).
+func TestSenderAttemptHeader(t *testing.T) {
+	f := newSenderFixture(t)
+	for _, tc := range []struct {
+		name            string
+		prior, attempts int
+		want            string
+	}{
+		{"first attempt", 0, 0, "1"},
+		{"second attempt", 0, 1, "2"},
+		{"third attempt", 0, 2, "3"},
+		{"replay of an event delivered at once", 1, 0, "2"},
+		{"retry of a replay after three attempts", 3, 1, "5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := message()
+			m.Prior, m.Attempts = tc.prior, tc.attempts
+			before := len(f.dest.Requests())
+			if res := f.sender.Attempt(context.Background(), f.destination(destination.AuthNone), destination.Credentials{}, m); !res.OK() {
+				t.Fatalf("Attempt: got %+v, want success", res)
+			}
+			reqs := f.dest.Requests()
+			if len(reqs) != before+1 {
+				t.Fatalf("receiver saw %d new requests, want 1", len(reqs)-before)
+			}
+			if got := reqs[len(reqs)-1].Header.Values("HookSentry-Attempt"); !reflect.DeepEqual(got, []string{tc.want}) {
+				t.Errorf("HookSentry-Attempt: got %q, want [%q]", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestSenderNeverForwardsReservedHeaders: a message's headers went
+// through event.Forwardable at ingest, but events accepted before a rule
+// changed (a sender's HookSentry-* headers were forwarded once) are
+// replayed for days: the sender filters again.
+func TestSenderNeverForwardsReservedHeaders(t *testing.T) {
+	f := newSenderFixture(t)
+	m := message()
+	m.Headers = [][2]string{
+		{"Authorization", "Bearer sender-credential"},
+		{"Cookie", "session=sender"},
+		{"HookSentry-Verified", "true"},
+		{"Hooksentry-Attempt", "7"},
+		{"X-Amzn-Trace-Id", "Root=1-abc"},
+		{"X-Kept", "yes"},
+		{"hooksentry-event-id", "forged"},
+	}
+	if res := f.sender.Attempt(context.Background(), f.destination(destination.AuthNone), destination.Credentials{}, m); !res.OK() {
+		t.Fatalf("Attempt: got %+v, want success", res)
+	}
+	got := onlyRequest(t, f.dest)
+	for _, tc := range []struct {
+		name string
+		want []string
+	}{
+		{"Authorization", nil},
+		{"Cookie", nil},
+		{"HookSentry-Verified", nil},
+		{"X-Amzn-Trace-Id", nil},
+		{"X-Kept", []string{"yes"}},
+		{"HookSentry-Event-Id", []string{m.EventID}},
+		{"HookSentry-Attempt", []string{"1"}},
+	} {
+		if g := got.Header.Values(tc.name); !reflect.DeepEqual(g, tc.want) {
+			t.Errorf("%s: got %q, want %q", tc.name, g, tc.want)
+		}
+	}
+}
+
+// TestSenderAPIKeyReplacesAForwardedHeader: the destination's configured
+// auth wins over a sender's header of the same name, whatever its case:
+// the destination authenticates with exactly one value, its own.
+func TestSenderAPIKeyReplacesAForwardedHeader(t *testing.T) {
+	f := newSenderFixture(t)
+	for _, tc := range []struct {
+		name      string
+		forwarded [][2]string
+		header    string
+	}{
+		{"same spelling", [][2]string{{"X-Api-Key", "sender-key"}}, "X-Api-Key"},
+		{"lower-case forwarded name", [][2]string{{"x-api-key", "sender-key"}, {"x-api-key", "another"}}, "X-Api-Key"},
+		{"lower-case key name", [][2]string{{"X-Api-Key", "sender-key"}}, "x-api-key"},
+		{"a Standard Webhooks header", [][2]string{{"webhook-signature", "v1,abc"}}, "Webhook-Signature"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := message()
+			m.Headers = append(tc.forwarded, [2]string{"X-Kept", "yes"})
+			before := len(f.dest.Requests())
+			creds := destination.Credentials{HeaderName: tc.header, Value: "destination-key"}
+			if res := f.sender.Attempt(context.Background(), f.destination(destination.AuthAPIKey), creds, m); !res.OK() {
+				t.Fatalf("Attempt: got %+v, want success", res)
+			}
+			reqs := f.dest.Requests()
+			if len(reqs) != before+1 {
+				t.Fatalf("receiver saw %d new requests, want 1", len(reqs)-before)
+			}
+			r := reqs[len(reqs)-1]
+			if got, want := r.Header.Values(tc.header), []string{"destination-key"}; !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: got %q, want %q", tc.header, got, want)
+			}
+			if got, want := r.Header.Values("X-Kept"), []string{"yes"}; !reflect.DeepEqual(got, want) {
+				t.Errorf("X-Kept: got %q, want %q", got, want)
+			}
+		})
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/hooksentry/hooksentry/pkg/apperror"
+	"github.com/hooksentry/hooksentry/pkg/event"
 )
 
 // CreateInput is a validated create request.
@@ -349,7 +350,7 @@ func parseCredentials(f *apperror.Fields, at AuthType, raw json.RawMessage, poli
 	switch at {
 	case AuthAPIKey:
 		if c.HeaderName != "" && !validHeaderName(c.HeaderName) {
-			f.Add("credentials.headerName", "must be an HTTP header name that HookSentry does not set itself")
+			f.Add("credentials.headerName", "must be an HTTP header name that neither HTTP, proxies nor HookSentry set (such as Host, Content-Type, hop-by-hop, X-Forwarded-*, X-Amzn-* or HookSentry-* headers)")
 		}
 	case AuthJwtBearer:
 		if c.TokenEndpoint != "" {
@@ -377,17 +378,11 @@ func hasField(f apperror.Fields, name string) bool {
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
-// reservedHeaders may not carry an API key: they are set by HTTP itself or
-// by HookSentry, and overriding them would corrupt the delivery.
-var reservedHeaders = map[string]bool{
-	"host": true, "content-length": true, "content-type": true, "transfer-encoding": true,
-	"connection": true, "keep-alive": true, "upgrade": true, "te": true, "trailer": true,
-	"proxy-authorization": true, "proxy-connection": true, "cookie": true,
-	"webhook-id": true, "webhook-timestamp": true, "webhook-signature": true,
-}
-
+// validHeaderName reports whether an API key may be sent in the header
+// name: an HTTP token that is not reserved, by the same rule that decides
+// which headers are forwarded (event.APIKeyHeaderAllowed).
 func validHeaderName(name string) bool {
-	if len(name) > 256 || reservedHeaders[strings.ToLower(name)] {
+	if len(name) > 256 || !event.APIKeyHeaderAllowed(name) {
 		return false
 	}
 	for i := 0; i < len(name); i++ {

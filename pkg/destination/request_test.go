@@ -186,7 +186,7 @@ func TestParseCreateInvalid(t *testing.T) {
 		{"ApiKey without value", `{"url":"https://example.com","authType":"ApiKey","credentials":{"headerName":"X-Key"}}`, []string{"credentials.value"}},
 		{"ApiKey without headerName", `{"url":"https://example.com","authType":"ApiKey","credentials":{"value":"v"}}`, []string{"credentials.headerName"}},
 		{"ApiKey reserved header", `{"url":"https://example.com","authType":"ApiKey","credentials":{"headerName":"Content-Type","value":"v"}}`, []string{"credentials.headerName"}},
-		{"ApiKey webhook header", `{"url":"https://example.com","authType":"ApiKey","credentials":{"headerName":"webhook-id","value":"v"}}`, []string{"credentials.headerName"}},
+		{"ApiKey HookSentry header", `{"url":"https://example.com","authType":"ApiKey","credentials":{"headerName":"HookSentry-Event-Id","value":"v"}}`, []string{"credentials.headerName"}},
 		{"ApiKey invalid header name", `{"url":"https://example.com","authType":"ApiKey","credentials":{"headerName":"X Key","value":"v"}}`, []string{"credentials.headerName"}},
 		{"JwtBearer missing fields", `{"url":"https://example.com","authType":"JwtBearer","credentials":{"tokenEndpoint":"https://idp.example/token"}}`,
 			[]string{"credentials.clientId", "credentials.clientSecret"}},
@@ -208,6 +208,54 @@ func TestParseCreateInvalid(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := destination.ParseCreate([]byte(tc.body), nil)
 			wantFields(t, err, tc.fields...)
+		})
+	}
+}
+
+// TestParseAPIKeyHeaderName: an ApiKey may use no header that HTTP,
+// proxies or HookSentry set, by the rule that decides what is forwarded
+// (event.APIKeyHeaderAllowed), on create as on update. A sender's header
+// name is allowed (the key replaces the sender's header at delivery), and
+// so are the credential headers, which are never forwarded.
+func TestParseAPIKeyHeaderName(t *testing.T) {
+	for _, tc := range []struct {
+		header string
+		ok     bool
+	}{
+		{"X-Api-Key", true},
+		{"x-partner-token", true},
+		{"webhook-id", true},
+		{"Webhook-Signature", true},
+		{"svix-id", true},
+		{"X-Amz-Api-Key", true},
+		{"Authorization", true},
+		{"cookie", true},
+		{"Content-Type", false},
+		{"host", false},
+		{"Content-Length", false},
+		{"Expect", false},
+		{"Connection", false},
+		{"Transfer-Encoding", false},
+		{"Proxy-Authorization", false},
+		{"X-Forwarded-For", false},
+		{"X-Amzn-Apigateway-Api-Id", false},
+		{"HookSentry-Event-Id", false},
+		{"hooksentry-verified", false},
+		{"HOOKSENTRY-SIGNATURE", false},
+		{"HookSentry-Anything", false},
+	} {
+		t.Run(tc.header, func(t *testing.T) {
+			creds := `{"headerName":"` + tc.header + `","value":"k"}`
+			_, createErr := destination.ParseCreate([]byte(`{"url":"https://example.com","authType":"ApiKey","credentials":`+creds+`}`), nil)
+			_, patchErr := destination.ParsePatch([]byte(`{"credentials":`+creds+`}`), destination.AuthAPIKey, nil)
+			for op, err := range map[string]error{"create": createErr, "patch": patchErr} {
+				switch {
+				case tc.ok && err != nil:
+					t.Errorf("%s: got error %v, want none", op, err)
+				case !tc.ok:
+					wantFields(t, err, "credentials.headerName")
+				}
+			}
 		})
 	}
 }

@@ -2,7 +2,8 @@
 // the queue message that carries it (and its retry bookkeeping), the
 // control messages (drain and probe requests), the stored-body protocol for
 // events too large for a message (Publisher, Reference, WithStored), which
-// inbound headers are forwarded, and the size limits. Ingest publishes
+// headers are reserved (headers.go: never forwarded from the sender, and
+// which ones HookSentry sets itself), and the size limits. Ingest publishes
 // messages, the delivery worker consumes and re-schedules them, the sweeper
 // re-drives them.
 package event
@@ -11,8 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -161,39 +160,6 @@ func (m Message) WithStored(full Message) Message {
 // AttemptNumber is the number of m's next attempt, counting on across
 // retries and replays (HookSentry-Attempt, and the event's history).
 func (m Message) AttemptNumber() int { return m.Prior + m.Attempts + 1 }
-
-// dropped are never forwarded: hop-by-hop headers, headers HTTP sets per
-// connection, credentials meant for HookSentry, proxy metadata, and the
-// headers HookSentry sets itself (CONTRACT §3).
-var dropped = map[string]bool{
-	"connection": true, "keep-alive": true, "proxy-connection": true, "proxy-authenticate": true,
-	"proxy-authorization": true, "te": true, "trailer": true, "transfer-encoding": true, "upgrade": true,
-	"host": true, "content-length": true, "authorization": true, "cookie": true,
-	"expect": true, "forwarded": true, "via": true,
-	"webhook-id": true, "webhook-timestamp": true,
-}
-
-// Forwardable returns the headers of an inbound webhook that go to the
-// destination, with values exactly as received (never split on commas).
-// Content-Type travels separately.
-func Forwardable(h http.Header) [][2]string {
-	var out [][2]string
-	for name, values := range h {
-		lower := strings.ToLower(name)
-		if dropped[lower] || lower == "content-type" ||
-			strings.HasPrefix(lower, "x-forwarded-") || strings.HasPrefix(lower, "x-amzn-") || strings.HasPrefix(lower, "x-amz-") {
-			continue
-		}
-		for _, v := range values {
-			out = append(out, [2]string{name, v})
-		}
-	}
-	// Stable: the values of a repeated header keep their arrival order
-	// (an unstable sort reorders equal keys once there are more than 12
-	// entries). slices rather than sort: no reflection, no allocation.
-	slices.SortStableFunc(out, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
-	return out
-}
 
 // Statuses of an event stored in the table (its body was too large for a
 // message, or its attempts are spent).

@@ -130,18 +130,24 @@ func TestIngestAccepts(t *testing.T) {
 	sig := "t=1492774577,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd,v0=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39"
 	body := []byte("{\"id\":\"evt_1\"}\r\n\x00\xff not utf-8 \u00e9")
 	header := http.Header{
-		"Content-Type":      {"application/json; charset=utf-8"},
-		"Stripe-Signature":  {sig},
-		"X-Github-Event":    {"push"},
-		"X-Repeated":        {"one", "two, with comma"},
-		"X-Forwarded-For":   {"203.0.113.7"},
-		"X-Forwarded-Proto": {"https"},
-		"X-Amzn-Trace-Id":   {"Root=1-67891233-abcdef012345678912345678"},
-		"X-Amz-Cf-Id":       {"cf"},
-		"Authorization":     {"Bearer caller-credential"},
-		"Cookie":            {"session=abc"},
-		"Host":              {"hooks.example.com"},
-		"Webhook-Id":        {"spoofed"},
+		"Content-Type":           {"application/json; charset=utf-8"},
+		"Stripe-Signature":       {sig},
+		"X-Github-Event":         {"push"},
+		"X-Repeated":             {"one", "two, with comma"},
+		"X-Forwarded-For":        {"203.0.113.7"},
+		"X-Forwarded-Proto":      {"https"},
+		"X-Amzn-Trace-Id":        {"Root=1-67891233-abcdef012345678912345678"},
+		"X-Amz-Sns-Message-Type": {"Notification"},
+		"Authorization":          {"Bearer caller-credential"},
+		"Cookie":                 {"session=abc"},
+		"Host":                   {"hooks.example.com"},
+		// A Standard Webhooks sender's headers are its own: kept as signed.
+		"Webhook-Id":        {"msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"},
+		"Webhook-Timestamp": {"1674087231"},
+		"Webhook-Signature": {"v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4="},
+		// HookSentry's namespace is not: a sender cannot forge it.
+		"Hooksentry-Verified": {"true"},
+		"Hooksentry-Event-Id": {"forged"},
 	}
 	rec := f.post(t, f.token, body, header)
 	if rec.Code != http.StatusAccepted {
@@ -168,6 +174,10 @@ func TestIngestAccepts(t *testing.T) {
 		ReceivedAt: f.now.UnixMilli(), ContentType: "application/json; charset=utf-8",
 		Headers: [][2]string{
 			{"Stripe-Signature", sig},
+			{"Webhook-Id", "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"},
+			{"Webhook-Signature", "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4="},
+			{"Webhook-Timestamp", "1674087231"},
+			{"X-Amz-Sns-Message-Type", "Notification"}, // X-Amz-*, unlike X-Amzn-*, is the sender's (CONTRACT §3)
 			{"X-Github-Event", "push"},
 			{"X-Repeated", "one"},
 			{"X-Repeated", "two, with comma"},

@@ -59,6 +59,13 @@ func TestDeliveryCarriesBodyHeadersAndAuth(t *testing.T) {
 				"X-Multi":          {"one", "two"},
 				"X-Forwarded-For":  {"10.0.0.1"},
 				"Cookie":           {"session=secret"},
+				"X-Api-Key":        {"sender-key"},
+				// A sender cannot forge HookSentry's namespace, in any case.
+				"HookSentry-Verified": {"true"},
+				"hooksentry-event-id": {"forged"},
+			}
+			for k, v := range standardWebhooks {
+				hdr[k] = v
 			}
 			const n = 5
 			ids := map[string]bool{}
@@ -76,10 +83,16 @@ func TestDeliveryCarriesBodyHeadersAndAuth(t *testing.T) {
 				return len(got) >= n
 			})
 			for _, r := range got {
-				id := r.Header.Get("Webhook-Id")
-				if !ids[id] {
-					t.Errorf("webhook-id %q is not one of the accepted event ids", id)
+				if id := r.Header.Values("HookSentry-Event-Id"); len(id) != 1 || !ids[id[0]] {
+					t.Errorf("HookSentry-Event-Id %q is not one of the accepted event ids", id)
 				}
+				if got := r.Header.Values("HookSentry-Attempt"); len(got) != 1 || got[0] != "1" {
+					t.Errorf("HookSentry-Attempt = %q, want [1]", got)
+				}
+				if got := r.Header.Values("HookSentry-Verified"); len(got) != 0 {
+					t.Errorf("HookSentry-Verified = %q, want none: the sender's is never forwarded", got)
+				}
+				checkStandardWebhooks(t, r)
 				if !bytes.Equal(r.Body, payload) {
 					t.Errorf("body = %q, want %q", r.Body, payload)
 				}
@@ -95,11 +108,20 @@ func TestDeliveryCarriesBodyHeadersAndAuth(t *testing.T) {
 				if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Cookie") != "" {
 					t.Errorf("X-Forwarded-For/Cookie forwarded: %v", r.Header)
 				}
-				if ts, err := strconv.ParseInt(r.Header.Get("Webhook-Timestamp"), 10, 64); err != nil || time.Since(time.Unix(ts, 0)) > time.Minute {
-					t.Errorf("webhook-timestamp = %q, want recent Unix seconds", r.Header.Get("Webhook-Timestamp"))
+				if ts, err := strconv.ParseInt(r.Header.Get("HookSentry-Timestamp"), 10, 64); err != nil || time.Since(time.Unix(ts, 0)) > time.Minute {
+					t.Errorf("HookSentry-Timestamp = %q, want recent Unix seconds", r.Header.Get("HookSentry-Timestamp"))
 				}
 				if got := r.Header.Get(tt.header); got != tt.want {
 					t.Errorf("%s = %q, want %q", tt.header, got, tt.want)
+				}
+				// The destination's ApiKey replaces a sender's header of
+				// the same name; otherwise the sender's arrives.
+				wantKey := "sender-key"
+				if tt.authType == "ApiKey" {
+					wantKey = "k-1"
+				}
+				if got := r.Header.Values("X-Api-Key"); len(got) != 1 || got[0] != wantKey {
+					t.Errorf("X-Api-Key = %q, want [%s]", got, wantKey)
 				}
 			}
 		})
@@ -109,7 +131,31 @@ func TestDeliveryCarriesBodyHeadersAndAuth(t *testing.T) {
 	}
 }
 
-func TestRetriesUntilSuccessWithStableWebhookID(t *testing.T) {
+// standardWebhooks are a Standard Webhooks sender's headers (and the same
+// under Svix's prefix): its signature covers webhook-id and
+// webhook-timestamp, so they must arrive exactly as sent.
+var standardWebhooks = http.Header{
+	"Webhook-Id":        {"msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"},
+	"Webhook-Timestamp": {"1674087231"},
+	"Webhook-Signature": {"v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= v1,Ex2qAyKT1ufb3G/Q9i3uRu+F3dZiYr5gyIo4vQHKa9E="},
+	"Svix-Id":           {"msg_p5jXN8AQM9LWM0D4loKWxJek"},
+	"Svix-Timestamp":    {"1614265330"},
+	"Svix-Signature":    {"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="},
+}
+
+func checkStandardWebhooks(t *testing.T, r testkit.Request) {
+	t.Helper()
+	for name, want := range standardWebhooks {
+		if got := r.Header.Values(name); len(got) != 1 || got[0] != want[0] {
+			t.Errorf("%s = %q, want %q as the sender sent it", name, got, want)
+		}
+	}
+}
+
+// TestRetriesUntilSuccessWithStableEventID: every attempt carries the same
+// HookSentry-Event-Id, its number in HookSentry-Attempt, and the sender's
+// headers untouched.
+func TestRetriesUntilSuccessWithStableEventID(t *testing.T) {
 	c := newTenant(t)
 	rcv := testkit.NewReceiver(t, ca)
 	rcv.SetRespond(func(w http.ResponseWriter, _ *http.Request, n int) {
@@ -120,7 +166,11 @@ func TestRetriesUntilSuccessWithStableWebhookID(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	d := createDestination(t, c, map[string]any{"url": rcv.URL + "/flaky"})
-	id := ingest(t, d.IngestToken, []byte("hello"), http.Header{"Content-Type": {"text/plain"}})
+	hdr := http.Header{"Content-Type": {"text/plain"}}
+	for k, v := range standardWebhooks {
+		hdr[k] = v
+	}
+	id := ingest(t, d.IngestToken, []byte("hello"), hdr)
 	testkit.WaitFor(t, 20*time.Second, "third attempt", func() bool { return len(rcv.Requests()) >= 3 })
 	time.Sleep(500 * time.Millisecond) // a fourth attempt would show up by now
 	reqs := rcv.Requests()
@@ -128,9 +178,13 @@ func TestRetriesUntilSuccessWithStableWebhookID(t *testing.T) {
 		t.Fatalf("receiver saw %d attempts, want 3 (fail, fail, succeed)", len(reqs))
 	}
 	for i, r := range reqs {
-		if got := r.Header.Get("Webhook-Id"); got != id {
-			t.Errorf("attempt %d webhook-id = %q, want %q", i+1, got, id)
+		if got := r.Header.Values("HookSentry-Event-Id"); len(got) != 1 || got[0] != id {
+			t.Errorf("attempt %d HookSentry-Event-Id = %q, want [%s]", i+1, got, id)
 		}
+		if got, want := r.Header.Values("HookSentry-Attempt"), strconv.Itoa(i+1); len(got) != 1 || got[0] != want {
+			t.Errorf("attempt %d HookSentry-Attempt = %q, want [%s]", i+1, got, want)
+		}
+		checkStandardWebhooks(t, r)
 	}
 	if gap := reqs[1].At.Sub(reqs[0].At); gap < 50*time.Millisecond {
 		t.Errorf("second attempt %s after the first, want a backoff of at least 50ms", gap)
@@ -189,7 +243,7 @@ func TestCircuitBreakerSuspendsAndRecovers(t *testing.T) {
 	rcv.SetRespond(func(w http.ResponseWriter, r *http.Request, _ int) {
 		if healthy.Load() {
 			mu.Lock()
-			delivered[r.Header.Get("Webhook-Id")] = true
+			delivered[r.Header.Get("HookSentry-Event-Id")] = true
 			mu.Unlock()
 			w.WriteHeader(http.StatusOK)
 			return
@@ -254,11 +308,16 @@ func TestLargeEventIsStoredAndDeliveredIntact(t *testing.T) {
 	rcv := testkit.NewReceiver(t, ca)
 	d := createDestination(t, c, map[string]any{"url": rcv.URL + "/large"})
 	body := bytes.Repeat([]byte("0123456789abcdef"), 250<<10/16) // 250 KiB: too big for one SQS message once encoded
-	id := ingest(t, d.IngestToken, body, http.Header{"Content-Type": {"application/octet-stream"}})
+	hdr := http.Header{"Content-Type": {"application/octet-stream"}}
+	for k, v := range standardWebhooks {
+		hdr[k] = v
+	}
+	id := ingest(t, d.IngestToken, body, hdr)
 	testkit.WaitFor(t, 20*time.Second, "large delivery", func() bool { return len(rcv.Requests()) >= 1 })
 	r := rcv.Requests()[0]
-	if r.Header.Get("Webhook-Id") != id || !bytes.Equal(r.Body, body) {
-		t.Errorf("large event arrived as %d bytes with id %q, want %d bytes with id %q", len(r.Body), r.Header.Get("Webhook-Id"), len(body), id)
+	checkStandardWebhooks(t, r) // the headers are stored with the body
+	if r.Header.Get("HookSentry-Event-Id") != id || !bytes.Equal(r.Body, body) {
+		t.Errorf("large event arrived as %d bytes with id %q, want %d bytes with id %q", len(r.Body), r.Header.Get("HookSentry-Event-Id"), len(body), id)
 	}
 }
 

@@ -89,11 +89,11 @@ func ingest(t *testing.T, token string, body []byte, header http.Header) string 
 	return stacktest.Ingest(t, stack, token, body, header)
 }
 
-// byEventID groups received requests by webhook-id.
+// byEventID groups received requests by HookSentry-Event-Id.
 func byEventID(reqs []testkit.Request) map[string][]testkit.Request {
 	m := map[string][]testkit.Request{}
 	for _, r := range reqs {
-		id := r.Header.Get("Webhook-Id")
+		id := r.Header.Get("HookSentry-Event-Id")
 		m[id] = append(m[id], r)
 	}
 	return m

@@ -196,7 +196,7 @@ func TestEveryEventFileRunsThroughItsFunction(t *testing.T) {
 					t.Fatalf("deliver: failures %v, err %v; want none", resp.BatchItemFailures, err)
 				}
 				reqs := rcv.Requests()
-				if len(reqs) == 0 || reqs[len(reqs)-1].Header.Get("Webhook-Id") != "0b7e4f6e-5b7a-4c1e-9f3d-2a1b3c4d5e6f" {
+				if len(reqs) == 0 || reqs[len(reqs)-1].Header.Get("HookSentry-Event-Id") != "0b7e4f6e-5b7a-4c1e-9f3d-2a1b3c4d5e6f" {
 					t.Fatalf("receiver did not get the event of the sample batch")
 				}
 			case "sweeper":

@@ -104,7 +104,7 @@ func TestWorkersKilledMidBatchLoseNothing(t *testing.T) {
 	attempts := map[string]int{}
 	var failures struct{ errors, timeouts, resets int }
 	rcv.SetRespond(func(w http.ResponseWriter, r *http.Request, _ int) {
-		id := r.Header.Get("Webhook-Id")
+		id := r.Header.Get("HookSentry-Event-Id")
 		mu.Lock()
 		attempts[id]++
 		mu.Unlock()

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,6 +24,11 @@ func TestDeliveredEventShowsOneAttempt(t *testing.T) {
 		"X-Shop-Topic":  {"orders/create"},
 		"Authorization": {"Bearer sender-secret-123"},
 		"Cookie":        {"session=sender-cookie-456"},
+		"Webhook-Id":    {"msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"},
+		// HookSentry's namespace is never the sender's: not forwarded,
+		// so not in the history either.
+		"HookSentry-Verified": {"true"},
+		"hooksentry-event-id": {"forged"},
 	}
 	body := []byte(`{"order":42,"note":"ünïcode"}`)
 	accepted := time.Now()
@@ -43,9 +50,24 @@ func TestDeliveredEventShowsOneAttempt(t *testing.T) {
 	if got, want := v.Headers["X-Shop-Topic"], []string{"orders/create"}; !slices.Equal(got, want) {
 		t.Errorf("headers[X-Shop-Topic]: got %v, want %v", got, want)
 	}
+	if got, want := v.Headers["Webhook-Id"], []string{"msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"}; !slices.Equal(got, want) {
+		t.Errorf("headers[Webhook-Id]: got %v, want the sender's %v", got, want)
+	}
 	for name := range v.Headers {
-		if http.CanonicalHeaderKey(name) == "Authorization" || http.CanonicalHeaderKey(name) == "Cookie" {
+		if k := http.CanonicalHeaderKey(name); k == "Authorization" || k == "Cookie" || strings.HasPrefix(k, "Hooksentry-") {
 			t.Errorf("headers include %s", name)
+		}
+	}
+	r := byEventID(rcv.Requests())[id]
+	if len(r) != 1 {
+		t.Fatalf("the destination received %d requests of %s, want 1", len(r), id)
+	}
+	for name, want := range map[string][]string{
+		"Hooksentry-Event-Id": {id}, "Hooksentry-Attempt": {"1"}, "Hooksentry-Verified": nil,
+		"Webhook-Id": {"msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"},
+	} {
+		if got := r[0].Header.Values(name); !slices.Equal(got, want) {
+			t.Errorf("delivered %s: got %q, want %q", name, got, want)
 		}
 	}
 	if len(v.Attempts) != 1 {
@@ -150,6 +172,14 @@ func TestBulkReplayDeliversFailedEventsAfterHealing(t *testing.T) {
 	for _, id := range ids {
 		if len(got[id]) != 4 {
 			t.Errorf("event %s reached the destination %d times, want 4 (3 failed, 1 replayed) with the same event id", id, len(got[id]))
+			continue
+		}
+		var attempts []string
+		for _, r := range got[id] {
+			attempts = append(attempts, r.Header.Get("HookSentry-Attempt"))
+		}
+		if want := []string{"1", "2", "3", "4"}; !slices.Equal(attempts, want) {
+			t.Errorf("event %s HookSentry-Attempt: got %q, want %q (counting on across the replay)", id, attempts, want)
 		}
 	}
 	// Nothing left to replay.
@@ -181,6 +211,12 @@ func TestReplayOfADeliveredEventSendsItAgainWithTheSameID(t *testing.T) {
 	v := waitStatus(t, c, id, "Delivered", 10*time.Second)
 	if len(v.Attempts) != 2 || v.Attempts[1].Number != 2 || v.Attempts[1].Trigger != "Manual" {
 		t.Errorf("attempts: got %+v, want a second, Manual attempt", v.Attempts)
+	}
+	// Attempt numbers count on across the replay, as in the history.
+	for i, r := range byEventID(rcv.Requests())[id] {
+		if got, want := r.Header.Values("HookSentry-Attempt"), []string{strconv.Itoa(i + 1)}; !slices.Equal(got, want) {
+			t.Errorf("delivery %d: HookSentry-Attempt got %q, want %q", i+1, got, want)
+		}
 	}
 }
 

@@ -156,14 +156,8 @@ func list(t *testing.T, c *testkit.Client, destID string, query url.Values) list
 	return v
 }
 
-// eventIDOf is the event id a destination received: HookSentry-Event-Id
-// once deliveries carry it (CONTRACT §3), else today's webhook-id.
-func eventIDOf(r testkit.Request) string {
-	if id := r.Header.Get("HookSentry-Event-Id"); id != "" {
-		return id
-	}
-	return r.Header.Get("Webhook-Id")
-}
+// eventIDOf is the event id a destination received (CONTRACT §3).
+func eventIDOf(r testkit.Request) string { return r.Header.Get("HookSentry-Event-Id") }
 
 // byEventID groups received requests by event id.
 func byEventID(reqs []testkit.Request) map[string][]testkit.Request {

@@ -166,7 +166,30 @@ func TestValidateURLHost(t *testing.T) {
 		{"http://127.1/", ErrAmbiguousHost},
 		{"http://010.0.0.1/", ErrAmbiguousHost},
 		{"http://134744072/", ErrAmbiguousHost}, // 8.8.8.8, still ambiguous
+		// Unicode spellings: net/http maps a non-ASCII host with IDNA
+		// (UTS #46) before it dials, so these are 127.0.0.1 and localhost.
+		{"https://１２７．０．０．１/hook", ErrBlockedAddress},                         // fullwidth digits and dots
+		{"https://①②⑦.⓪.⓪.①/hook", ErrBlockedAddress},                         // circled digits
+		{"https://127。0。0。1/hook", ErrBlockedAddress},                         // ideographic full stops
+		{"https://１６９．２５４．１６９．２５４/latest", ErrBlockedAddress},                 // metadata
+		{"https://%EF%BC%91%EF%BC%92%EF%BC%97.0.0.1/hook", ErrBlockedAddress}, // percent-encoded fullwidth
+		{"https://127.0.0.1．/hook", ErrBlockedAddress},                        // fullwidth trailing dot
+		{"https://ｌｏｃａｌｈｏｓｔ/hook", ErrBlockedAddress},
+		{"https://０ｘ７ｆ.0.0.1/", ErrAmbiguousHost},
+		{"https://１２７.１/", ErrAmbiguousHost},
+		{"https://⑴.example/", ErrInvalidHost}, // no valid IDNA mapping: net/http could not send it either
+		// Trailing dots: any number of them spell the same address.
+		{"https://127.0.0.1../hook", ErrBlockedAddress},
+		{"https://127.0.0.1.../hook", ErrBlockedAddress},
+		{"https://10.0.0.1..:8443/hook", ErrBlockedAddress},
+		{"http://2130706433../", ErrAmbiguousHost},
+		{"https://localhost../", ErrBlockedAddress},
 		{"https://example.com/hook", nil},
+		{"https://bücher.example/hook", nil},
+		{"https://ｅｘａｍｐｌｅ.com/hook", nil},
+		{"https://例え.テスト/hook", nil},
+		{"https://８.８.８.８/hook", nil},
+		{"https://8.8.8.8../hook", nil},
 		{"https://example.com./hook", nil},
 		{"https://hooks.example.com:8443/a?b=c", nil},
 		{"https://1e100.net/", nil},

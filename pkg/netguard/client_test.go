@@ -163,6 +163,9 @@ func TestNewTransportSettings(t *testing.T) {
 	if got, want := tr.IdleConnTimeout, 90*time.Second; got != want {
 		t.Errorf("IdleConnTimeout = %v, want %v", got, want)
 	}
+	if got, want := tr.MaxResponseHeaderBytes, int64(64<<10); got != want {
+		t.Errorf("MaxResponseHeaderBytes = %d, want %d", got, want)
+	}
 	if !tr.ForceAttemptHTTP2 {
 		t.Errorf("ForceAttemptHTTP2 = false, want true")
 	}

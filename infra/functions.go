@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/hooksentry/hooksentry/pkg/config"
+	"github.com/hooksentry/hooksentry/pkg/kmscontext"
 )
 
 // The Lambda functions of HookSentry, their triggers, environment variable names and
@@ -33,19 +34,23 @@ var managementEnv = []string{envTableName, envKMSKeyID, envQueueURL, envTenantCl
 type resource int
 
 const (
-	resTable         resource = iota // the table itself
-	resTableIndexes                  // <table>/index/*
-	resTableIndexGSI                 // <table>/index/gsi1
-	resKey                           // the KMS key
-	resDeliveryQueue                 // the delivery queue
-	resDeadLetter                    // the dead-letter queue
+	resTable          resource = iota // the table itself
+	resTableIndexGSI1                 // <table>/index/gsi1 (a tenant's destinations)
+	resTableIndexGSI2                 // <table>/index/gsi2 (held and due work, for the sweeper)
+	resKey                            // the KMS key
+	resDeliveryQueue                  // the delivery queue
+	resDeadLetter                     // the dead-letter queue
 )
 
 // permission is one IAM statement: Allow Actions on Resources. KMS statements
-// also carry the encryption-context condition (kmsContextCondition).
+// also carry the encryption-context condition (kmsContextConditions).
 type permission struct {
 	Actions   []string
 	Resources []resource
+	// LeadingKeys, if set, are the only partition keys (IAM StringLike
+	// patterns) of the table that the actions may touch
+	// (leadingKeysConditions).
+	LeadingKeys []string
 }
 
 // route is one HTTP API route. Public routes have no authorizer; every other
@@ -87,10 +92,24 @@ const (
 	sweeperSchedule                = "rate(1 minute)"
 )
 
-// kmsContextKeys are the encryption-context keys that every KMS call of HookSentry
-// carries (the envelope binds a secret to its tenant and destination). IAM refuses
-// GenerateDataKey and Decrypt without both.
-var kmsContextKeys = []string{"tenantId", "destinationId"}
+// The encryption context that every KMS call of HookSentry carries
+// (pkg/kmscontext, set by pkg/destination.EncryptionContext): the key policy
+// and the roles refuse GenerateDataKey and Decrypt unless both identifying
+// keys are present (the envelope binds a secret to its tenant and
+// destination), the purpose is one of HookSentry's, and no other key is set.
+var (
+	kmsContextRequiredKeys = kmscontext.Identifying()
+	kmsContextAllowedKeys  = kmscontext.Keys()
+	kmsContextPurposes     = kmscontext.Purposes()
+)
+
+// Partition keys of the items the ingest function touches (pkg/store keys.go):
+// it reads token items (IngestTokenKey) and stores events whose body is too
+// large for a queue message (EventKey).
+const (
+	ingestTokenPartitions = "TOKEN#*"
+	storedEventPartitions = "EVENT#*"
+)
 
 func ddb(actions ...string) []string { return prefixed("dynamodb:", actions) }
 func sqs(actions ...string) []string { return prefixed("sqs:", actions) }
@@ -110,17 +129,17 @@ func prefixed(prefix string, actions []string) []string {
 // the delivery queue.
 var (
 	eventsReadPermissions = []permission{
-		{ddb("GetItem", "Query"), []resource{resTable}},
+		{ddb("GetItem", "Query"), []resource{resTable}, nil},
 	}
 	// Stats read the hourly count items with BatchGetItem.
 	eventStatsPermissions = []permission{
-		{ddb("GetItem", "Query", "BatchGetItem"), []resource{resTable}},
+		{ddb("GetItem", "Query", "BatchGetItem"), []resource{resTable}, nil},
 	}
 	eventsReplayPermissions = []permission{
-		{ddb("GetItem", "Query", "UpdateItem", "PutItem"), []resource{resTable}},
+		{ddb("GetItem", "Query", "UpdateItem", "PutItem"), []resource{resTable}, nil},
 		// sqs:SendMessage also grants SendMessageBatch: IAM has no action of
 		// that name (cfn-lint W3037), as for every SQS batch API.
-		{sqs("SendMessage"), []resource{resDeliveryQueue}},
+		{sqs("SendMessage"), []resource{resDeliveryQueue}, nil},
 	}
 )
 
@@ -131,8 +150,8 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
 		Routes: []route{{Method: "POST", Path: "/api/v1/destinations"}},
 		Permissions: []permission{
-			{ddb("GetItem", "PutItem", "DeleteItem"), []resource{resTable}},
-			{kms("GenerateDataKey"), []resource{resKey}},
+			{ddb("GetItem", "PutItem", "DeleteItem"), []resource{resTable}, nil},
+			{kms("GenerateDataKey"), []resource{resKey}, nil},
 		},
 	},
 	{
@@ -140,8 +159,8 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
 		Routes: []route{{Method: "GET", Path: "/api/v1/destinations"}},
 		Permissions: []permission{
-			{ddb("GetItem"), []resource{resTable}},
-			{ddb("Query"), []resource{resTableIndexGSI}},
+			{ddb("GetItem"), []resource{resTable}, nil},
+			{ddb("Query"), []resource{resTableIndexGSI1}, nil},
 		},
 	},
 	{
@@ -149,7 +168,7 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
 		Routes: []route{{Method: "GET", Path: "/api/v1/destinations/{id}"}},
 		Permissions: []permission{
-			{ddb("GetItem"), []resource{resTable}},
+			{ddb("GetItem"), []resource{resTable}, nil},
 		},
 	},
 	{
@@ -157,9 +176,9 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
 		Routes: []route{{Method: "PATCH", Path: "/api/v1/destinations/{id}"}},
 		Permissions: []permission{
-			{ddb("GetItem", "PutItem", "UpdateItem"), []resource{resTable}},
-			{kms("GenerateDataKey"), []resource{resKey}},
-			{sqs("SendMessage"), []resource{resDeliveryQueue}},
+			{ddb("GetItem", "PutItem", "UpdateItem"), []resource{resTable}, nil},
+			{kms("GenerateDataKey"), []resource{resKey}, nil},
+			{sqs("SendMessage"), []resource{resDeliveryQueue}, nil},
 		},
 	},
 	{
@@ -167,7 +186,7 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
 		Routes: []route{{Method: "DELETE", Path: "/api/v1/destinations/{id}"}},
 		Permissions: []permission{
-			{ddb("GetItem", "DeleteItem"), []resource{resTable}},
+			{ddb("GetItem", "DeleteItem"), []resource{resTable}, nil},
 		},
 	},
 	{
@@ -175,7 +194,7 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
 		Routes: []route{{Method: "POST", Path: "/api/v1/destinations/{id}/ingest-token"}},
 		Permissions: []permission{
-			{ddb("GetItem", "PutItem", "DeleteItem", "UpdateItem"), []resource{resTable}},
+			{ddb("GetItem", "PutItem", "DeleteItem", "UpdateItem"), []resource{resTable}, nil},
 		},
 	},
 	// The events API (CONTRACT §5).
@@ -214,9 +233,13 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds,
 		Env:    []string{envTableName, envQueueURL},
 		Routes: []route{{Method: "POST", Path: "/ingest/{token}", Public: true}},
+		// The public function: its table access is bounded by partition,
+		// so a flaw in it cannot read or overwrite destinations, tenants or
+		// delivery state.
 		Permissions: []permission{
-			{ddb("GetItem", "PutItem"), []resource{resTable}},
-			{sqs("SendMessage"), []resource{resDeliveryQueue}},
+			{ddb("GetItem"), []resource{resTable}, []string{ingestTokenPartitions}},
+			{ddb("PutItem"), []resource{resTable}, []string{storedEventPartitions}},
+			{sqs("SendMessage"), []resource{resDeliveryQueue}, nil},
 		},
 	},
 	{
@@ -229,12 +252,12 @@ var functionSpecs = []functionSpec{
 		},
 		SQSTrigger: true,
 		Permissions: []permission{
-			{ddb("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchWriteItem"), []resource{resTable}},
-			{kms("Decrypt"), []resource{resKey}},
+			{ddb("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchWriteItem"), []resource{resTable}, nil},
+			{kms("Decrypt"), []resource{resKey}, nil},
 			// SendMessage: the function re-schedules work itself;
 			// ReceiveMessage/DeleteMessage/GetQueueAttributes: the event source mapping
 			// polls with the function's role.
-			{sqs("SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes"), []resource{resDeliveryQueue}},
+			{sqs("SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes"), []resource{resDeliveryQueue}, nil},
 		},
 	},
 	{
@@ -243,9 +266,12 @@ var functionSpecs = []functionSpec{
 		Env:      []string{envTableName, envQueueURL, envDLQURL, envBreakerCooldown},
 		Schedule: sweeperSchedule,
 		Permissions: []permission{
-			{ddb("GetItem", "PutItem", "UpdateItem", "Query", "BatchWriteItem"), []resource{resTable, resTableIndexes}},
-			{sqs("SendMessage"), []resource{resDeliveryQueue}},
-			{sqs("ReceiveMessage", "DeleteMessage", "GetQueueAttributes"), []resource{resDeadLetter}},
+			{ddb("GetItem", "PutItem", "UpdateItem", "Query", "BatchWriteItem"), []resource{resTable}, nil},
+			// Held destinations and due stored events (store.HeldIndexKey,
+			// store.DueIndexKey); no other index.
+			{ddb("Query"), []resource{resTableIndexGSI2}, nil},
+			{sqs("SendMessage"), []resource{resDeliveryQueue}, nil},
+			{sqs("ReceiveMessage", "DeleteMessage", "GetQueueAttributes"), []resource{resDeadLetter}, nil},
 		},
 	},
 }

@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/hooksentry/hooksentry/pkg/kmscontext"
 )
 
 // HookSentryStackProps configures one environment's stack.
@@ -202,12 +204,12 @@ func NewHookSentryStack(scope constructs.Construct, id string, props *HookSentry
 		envBreakerCooldown:         jsii.String(cfg.BreakerCooldown),
 	}
 	resourceArns := map[resource][]*string{
-		resTable:         {s.Table.TableArn()},
-		resTableIndexes:  {awscdk.Fn_Join(jsii.String(""), &[]*string{s.Table.TableArn(), jsii.String("/index/*")})},
-		resTableIndexGSI: {awscdk.Fn_Join(jsii.String(""), &[]*string{s.Table.TableArn(), jsii.String("/index/gsi1")})},
-		resKey:           {s.Key.KeyArn()},
-		resDeliveryQueue: {s.DeliveryQueue.QueueArn()},
-		resDeadLetter:    {s.DeadLetterQueue.QueueArn()},
+		resTable:          {s.Table.TableArn()},
+		resTableIndexGSI1: {awscdk.Fn_Join(jsii.String(""), &[]*string{s.Table.TableArn(), jsii.String("/index/gsi1")})},
+		resTableIndexGSI2: {awscdk.Fn_Join(jsii.String(""), &[]*string{s.Table.TableArn(), jsii.String("/index/gsi2")})},
+		resKey:            {s.Key.KeyArn()},
+		resDeliveryQueue:  {s.DeliveryQueue.QueueArn()},
+		resDeadLetter:     {s.DeadLetterQueue.QueueArn()},
 	}
 
 	var alarmAction awscloudwatch.IAlarmAction
@@ -245,8 +247,11 @@ func NewHookSentryStack(scope constructs.Construct, id string, props *HookSentry
 				Actions:   jsii.Strings(p.Actions...),
 				Resources: &arns,
 			}
-			if containsResource(p.Resources, resKey) {
-				st.Conditions = &map[string]interface{}{"Null": kmsContextCondition()}
+			switch {
+			case containsResource(p.Resources, resKey):
+				st.Conditions = kmsContextConditions()
+			case len(p.LeadingKeys) > 0:
+				st.Conditions = leadingKeysConditions(p.LeadingKeys)
 			}
 			statements = append(statements, awsiam.NewPolicyStatement(st))
 		}
@@ -354,17 +359,25 @@ func NewHookSentryStack(scope constructs.Construct, id string, props *HookSentry
 }
 
 // keyAdminActions is what the key policy lets the account (and, through IAM,
-// its principals) do with the key. An explicit list instead of "kms:*": the
-// account can administer the key and IAM policies can grant its use.
+// its principals) do to administer the key: what CloudFormation needs to
+// create, update and delete it, and what its administrators need. An
+// explicit list instead of "kms:*", and none of the key's use: that is
+// keyUseActions, under the encryption-context condition. CreateGrant is in
+// neither list: a grant carries no condition of the key policy, so it would
+// let its grantee decrypt any sealed value; nothing of HookSentry needs one.
 var keyAdminActions = []string{
-	"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:CreateGrant", "kms:Decrypt",
-	"kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation",
-	"kms:EnableKey", "kms:EnableKeyRotation", "kms:Encrypt", "kms:GenerateDataKey",
+	"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey",
+	"kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation",
 	"kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListGrants",
 	"kms:ListKeyPolicies", "kms:ListKeyRotations", "kms:ListResourceTags", "kms:PutKeyPolicy",
 	"kms:RetireGrant", "kms:RevokeGrant", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion",
 	"kms:TagResource", "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
 }
+
+// keyUseActions are the cryptographic operations HookSentry makes with the
+// key (pkg/envelope): the account may delegate them to IAM principals only
+// with HookSentry's encryption context.
+var keyUseActions = []string{"kms:Decrypt", "kms:GenerateDataKey"}
 
 // keyPolicy is the KMS key policy. Resource "*" is required here: in a key
 // policy it means "this key" (documented exception, see docs/DEPLOY.md).
@@ -372,22 +385,51 @@ func keyPolicy() awsiam.PolicyDocument {
 	return awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
 		Statements: &[]awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:        jsii.String("AccountAdministrationAndIamDelegation"),
+				Sid:        jsii.String("AccountAdministration"),
 				Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
 				Actions:    jsii.Strings(keyAdminActions...),
 				Resources:  jsii.Strings("*"),
+			}),
+			// Without the condition, any principal of the account with
+			// kms:Decrypt on "*" in an IAM policy (an administrator, a
+			// broad CI role) could open every destination's credentials.
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("IamDelegationWithEncryptionContext"),
+				Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
+				Actions:    jsii.Strings(keyUseActions...),
+				Resources:  jsii.Strings("*"),
+				Conditions: kmsContextConditions(),
 			}),
 		},
 	})
 }
 
-// kmsContextCondition requires both encryption-context keys on a KMS call.
-func kmsContextCondition() map[string]interface{} {
-	c := make(map[string]interface{}, len(kmsContextKeys))
-	for _, k := range kmsContextKeys {
-		c["kms:EncryptionContext:"+k] = "false"
+// kmsContextConditions is the encryption-context condition of every use of
+// the key, in the key policy and in the roles: both identifying keys
+// present (Null false), the purpose one of HookSentry's, and no key outside
+// the allowed set (ForAllValues, which alone would also let a context with
+// fewer keys through, hence the Null test).
+func kmsContextConditions() *map[string]interface{} {
+	present := make(map[string]interface{}, len(kmsContextRequiredKeys))
+	for _, k := range kmsContextRequiredKeys {
+		present["kms:EncryptionContext:"+k] = "false"
 	}
-	return c
+	return &map[string]interface{}{
+		"Null":                      present,
+		"StringEquals":              map[string]interface{}{"kms:EncryptionContext:" + kmscontext.Purpose: kmsContextPurposes},
+		"ForAllValues:StringEquals": map[string]interface{}{"kms:EncryptionContextKeys": kmsContextAllowedKeys},
+	}
+}
+
+// leadingKeysConditions bounds a DynamoDB statement to the partitions whose
+// keys match patterns. ForAllValues holds for a request without the key
+// too, so the key must also be present (Null false); GetItem and PutItem
+// always carry it.
+func leadingKeysConditions(patterns []string) *map[string]interface{} {
+	return &map[string]interface{}{
+		"ForAllValues:StringLike": map[string]interface{}{"dynamodb:LeadingKeys": patterns},
+		"Null":                    map[string]interface{}{"dynamodb:LeadingKeys": "false"},
+	}
 }
 
 func containsResource(rs []resource, r resource) bool {

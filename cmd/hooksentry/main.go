@@ -71,6 +71,10 @@ HOOKSENTRY_TENANT.
 `
 
 func main() {
+	// The local stack serves the same functions in this process: library
+	// log lines (net/http's server among them) get the same redaction of
+	// ingest tokens as in Lambda.
+	app.RedactStandardLogger()
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "hooksentry:", err)
 		os.Exit(1)

@@ -13,6 +13,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -31,6 +33,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/ingest"
 	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
 	"github.com/hooksentry/hooksentry/pkg/netguard"
+	"github.com/hooksentry/hooksentry/pkg/redact"
 	"github.com/hooksentry/hooksentry/pkg/store"
 )
 
@@ -55,7 +58,21 @@ func LoadEnv(ctx context.Context) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Env{Config: cfg, AWS: awsCfg, Log: slog.New(slog.NewJSONHandler(os.Stderr, nil))}, nil
+	return &Env{Config: cfg, AWS: awsCfg, Log: NewLogger(os.Stderr)}, nil
+}
+
+// NewLogger is the functions' logger: JSON lines on w, with ingest tokens
+// redacted from every line (pkg/redact), whatever attribute or error
+// carries them.
+func NewLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(redact.NewWriter(w), nil))
+}
+
+// RedactStandardLogger sends the standard logger (used by libraries, such
+// as the SDK's or net/http's own messages) to stderr through the same
+// redaction, so no dependency's log line carries an ingest token either.
+func RedactStandardLogger() {
+	log.SetOutput(redact.NewWriter(os.Stderr))
 }
 
 // AWSConfig returns the AWS configuration with the Env's API options
@@ -165,6 +182,7 @@ func (e *Env) FunctionTimeout() time.Duration { return config.DeliverFunctionTim
 // and hands it to the Lambda runtime. A configuration error stops start-up
 // with a message naming the function and the setting.
 func Start[H any](function string, build func(env *Env) (H, error)) {
+	RedactStandardLogger()
 	env, err := LoadEnv(context.Background())
 	var handler H
 	if err == nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -90,9 +91,7 @@ func (c *TokenCache) Token(ctx context.Context, destinationID string, cr destina
 		ClientID: cr.ClientID, ClientSecret: cr.ClientSecret, TokenURL: cr.TokenEndpoint,
 		Scopes: strings.Fields(cr.Scope), AuthStyle: oauth2.AuthStyleInParams,
 	}
-	if c.Client != nil {
-		ctx = context.WithValue(ctx, oauth2.HTTPClient, c.Client)
-	}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, boundedClient(c.Client))
 	tok, err := cfg.Token(ctx)
 	if err != nil {
 		// The oauth2 error can quote the endpoint's response, never our
@@ -105,6 +104,70 @@ func (c *TokenCache) Token(ctx context.Context, destinationID string, cr destina
 	}
 	e.token, e.expires = tok.AccessToken, expires
 	return e.token, nil
+}
+
+// maxTokenResponse bounds the body of a token endpoint's answer. A token
+// answer is a small JSON object (a JWT access token is a few KiB); the
+// oauth2 library would read up to 1 MiB of whatever the tenant's endpoint
+// sends, per fetch.
+const maxTokenResponse = 64 << 10
+
+// errTokenResponseTooLarge is what reading past maxTokenResponse returns.
+// The oauth2 library keeps only its text ("oauth2: cannot fetch token: ...").
+var errTokenResponseTooLarge = fmt.Errorf("token endpoint answer is over %d bytes", maxTokenResponse)
+
+// boundedClient returns client (nil: http.DefaultClient, as oauth2 would
+// use) with answers' bodies cut at maxTokenResponse: reading past it fails
+// instead of truncating, so an oversized answer never parses as a token.
+func boundedClient(client *http.Client) *http.Client {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	bounded := *client
+	base := client.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	bounded.Transport = boundedBodies{base: base, limit: maxTokenResponse}
+	return &bounded
+}
+
+// boundedBodies is a RoundTripper whose answers' bodies fail once more than
+// limit bytes are read from them.
+type boundedBodies struct {
+	base  http.RoundTripper
+	limit int64
+}
+
+func (b boundedBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := b.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &limitedBody{ReadCloser: resp.Body, left: b.limit}
+	return resp, nil
+}
+
+// limitedBody reads at most left bytes; one byte more is an error, so a
+// body of exactly the limit still reads to EOF.
+type limitedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.left < 0 {
+		return 0, errTokenResponseTooLarge
+	}
+	if int64(len(p)) > l.left+1 {
+		p = p[:l.left+1]
+	}
+	n, err := l.ReadCloser.Read(p)
+	l.left -= int64(n)
+	if l.left < 0 {
+		return n + int(l.left), errTokenResponseTooLarge
+	}
+	return n, err
 }
 
 func sanitizeOAuthError(err error) error {

@@ -7,6 +7,8 @@ package destination
 import (
 	"strings"
 	"time"
+
+	"github.com/hooksentry/hooksentry/pkg/kmscontext"
 )
 
 // Status is the delivery state of a destination.
@@ -101,9 +103,9 @@ type Credentials struct {
 // destination, so a ciphertext copied onto another item fails to open.
 func EncryptionContext(tenantID, destinationID string) map[string]string {
 	return map[string]string{
-		"tenantId":      tenantID,
-		"destinationId": destinationID,
-		"purpose":       "destination-credentials",
+		kmscontext.TenantID:      tenantID,
+		kmscontext.DestinationID: destinationID,
+		kmscontext.Purpose:       kmscontext.PurposeDestinationCredentials,
 	}
 }
 

@@ -9,11 +9,10 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/awslabs/aws-lambda-go-api-proxy/core"
-
 	"github.com/hooksentry/hooksentry/pkg/apperror"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/history"
+	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
 )
 
 // maxManagementBody bounds management request bodies; the largest valid one
@@ -75,9 +74,9 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 // tenant returns the tenant id that API Gateway's JWT authorizer placed in
 // the request context.
 func (a *API) tenant(ctx context.Context) (string, error) {
-	rc, ok := core.GetAPIGatewayV2ContextFromContext(ctx)
-	if ok && rc.Authorizer != nil && rc.Authorizer.JWT != nil {
-		if t := rc.Authorizer.JWT.Claims[a.TenantClaim]; t != "" {
+	ev, ok := lambdahttp.Event(ctx)
+	if ok && ev.RequestContext.Authorizer != nil && ev.RequestContext.Authorizer.JWT != nil {
+		if t := ev.RequestContext.Authorizer.JWT.Claims[a.TenantClaim]; t != "" {
 			return t, nil
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 
 	"github.com/hooksentry/hooksentry/pkg/apperror"
+	"github.com/hooksentry/hooksentry/pkg/redact"
 )
 
 // Problem is an RFC 9457 problem details body.
@@ -57,7 +58,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	} else {
 		p.Detail = "An internal error occurred. It has been logged."
 		if log != nil {
-			log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", redactPath(r.URL.Path), "error", err)
+			log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", redact.String(r.URL.Path), "error", err)
 		}
 	}
 	WriteProblem(w, p)
@@ -68,13 +69,4 @@ func WriteProblem(w http.ResponseWriter, p Problem) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
-}
-
-// redactPath hides ingest tokens, which are secrets, from logs.
-func redactPath(p string) string {
-	const prefix = "/ingest/"
-	if len(p) > len(prefix) && p[:len(prefix)] == prefix {
-		return prefix + "[redacted]"
-	}
-	return p
 }

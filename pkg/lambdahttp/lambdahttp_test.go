@@ -1,10 +1,15 @@
 package lambdahttp_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"log"
+	"log/slog"
 	"net/http"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -108,6 +113,81 @@ func TestMalformedEventsAreBadRequests(t *testing.T) {
 			var p map[string]any
 			if err := json.Unmarshal([]byte(resp.Body), &p); err != nil || p["status"] != float64(400) || p["title"] != "Bad Request" {
 				t.Errorf("body: got %s, want a problem with status 400", resp.Body)
+			}
+		})
+	}
+}
+
+// captureOutput runs f with os.Stdout and the standard logger's output
+// captured, and returns what each received.
+func captureOutput(t *testing.T, f func()) (stdout, stdlog string) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	var logBuf bytes.Buffer
+	oldStdout, oldWriter, oldFlags := os.Stdout, log.Writer(), log.Flags()
+	os.Stdout = w
+	log.SetOutput(&logBuf)
+	defer func() {
+		os.Stdout = oldStdout
+		log.SetOutput(oldWriter)
+		log.SetFlags(oldFlags)
+	}()
+	f()
+	_ = w.Close()
+	return <-done, logBuf.String()
+}
+
+// TestMalformedEventsDoNotLogTheToken: an ingest request whose event
+// cannot become an http.Request is answered 400, and nothing written on
+// the way (HookSentry's log, the standard logger, stdout, where the proxy
+// library prints) carries its ingest token.
+func TestMalformedEventsDoNotLogTheToken(t *testing.T) {
+	const secret = "0123456789abcdef0123456789abcdef"
+	token := "dst_" + secret
+	for name, change := range map[string]func(*events.APIGatewayV2HTTPRequest){
+		"unparsable path":  func(ev *events.APIGatewayV2HTTPRequest) { ev.RawPath += "/%zz" },
+		"unparsable host":  func(ev *events.APIGatewayV2HTTPRequest) { ev.RequestContext.DomainName = "a b" },
+		"invalid method":   func(ev *events.APIGatewayV2HTTPRequest) { ev.RequestContext.HTTP.Method = "GET POST" },
+		"invalid base64":   func(ev *events.APIGatewayV2HTTPRequest) { ev.Body, ev.IsBase64Encoded = "not base64!", true },
+		"control in query": func(ev *events.APIGatewayV2HTTPRequest) { ev.RawQueryString = "a=\x7f" },
+		"path only in the request context": func(ev *events.APIGatewayV2HTTPRequest) {
+			ev.RawPath = ""
+			ev.RequestContext.HTTP.Path += "/%zz"
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ev := baseEvent()
+			ev.RawPath = "/ingest/" + token
+			ev.RequestContext.HTTP.Path = "/ingest/" + token
+			change(&ev)
+			var slogBuf bytes.Buffer
+			logger := slog.New(slog.NewJSONHandler(&slogBuf, nil))
+			var resp events.APIGatewayV2HTTPResponse
+			stdout, stdlog := captureOutput(t, func() {
+				var err error
+				resp, err = lambdahttp.Adapt(echo, logger)(context.Background(), ev)
+				if err != nil {
+					t.Errorf("handler error: %v", err)
+				}
+			})
+			if got, want := resp.StatusCode, http.StatusBadRequest; got != want {
+				t.Errorf("status: got %d, want %d", got, want)
+			}
+			if !strings.Contains(slogBuf.String(), "malformed API Gateway event") {
+				t.Errorf("log: got %q, want the malformed event warning", slogBuf.String())
+			}
+			for where, out := range map[string]string{"slog": slogBuf.String(), "standard logger": stdlog, "stdout": stdout} {
+				if strings.Contains(out, secret) {
+					t.Errorf("%s carries the ingest token: %q", where, out)
+				}
 			}
 		})
 	}

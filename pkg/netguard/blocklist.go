@@ -72,6 +72,14 @@ var (
 	globalUnicast  = netip.MustParsePrefix("2000::/3")
 )
 
+// ietfProtocolAssignments is 2001::/23 (RFC 2928), which the IANA registry
+// marks not globally reachable as a whole. It contains Teredo (2001::/32),
+// which IsBlocked checks first, by the address it embeds. The few
+// assignments in it that IANA lists as reachable (PCP and TURN anycast,
+// AMT, AS112, ORCHIDv2, DRIP) are anycast or identifier spaces where no
+// webhook receiver lives, so the rest of the block is refused whole.
+var ietfProtocolAssignments = netip.MustParsePrefix("2001::/23")
+
 // IsBlocked reports whether ip must never be dialled when private networks
 // are not allowed, and if so why. Zones are ignored. IPv6 addresses that
 // embed an IPv4 address (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo)
@@ -112,6 +120,8 @@ func IsBlocked(ip netip.Addr) (reason string, blocked bool) {
 		// The Teredo client address is stored obfuscated (bitwise inverted).
 		client := [4]byte{^b[12], ^b[13], ^b[14], ^b[15]}
 		return checkEmbedded("Teredo", netip.AddrFrom4(client))
+	case ietfProtocolAssignments.Contains(ip):
+		return "IETF protocol assignment (RFC 2928)", true
 	case !globalUnicast.Contains(ip):
 		// Only 2000::/3 is allocated for global unicast; everything else is
 		// reserved and has no business being a webhook destination.

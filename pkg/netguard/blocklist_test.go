@@ -55,6 +55,16 @@ func TestIsBlocked(t *testing.T) {
 		// Teredo, server 65.54.227.120, client 127.0.0.1 (stored inverted).
 		"2001:0:4136:e378:8000:63bf:80ff:fffe",
 		"4000::1", // outside 2000::/3
+		// 2001::/23, IETF protocol assignments (RFC 2928), outside the
+		// Teredo /32 and the ranges with rules of their own.
+		"2001:1::1",     // PCP anycast
+		"2001:3::1",     // AMT
+		"2001:4:112::1", // AS112-v6
+		"2001:5::1",     // LISP EID space
+		"2001:10::1",    // deprecated ORCHID
+		"2001:20::1",    // ORCHIDv2
+		"2001:1ff::1",   // unassigned, the last /32 of the block
+		"2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff",
 	}
 	for _, s := range blocked {
 		t.Run(s, func(t *testing.T) {
@@ -82,6 +92,8 @@ func TestIsBlocked(t *testing.T) {
 		"2002:808:808::1",  // 6to4 of 8.8.8.8
 		// Teredo, server 65.54.227.120, client 8.8.8.8 (stored inverted).
 		"2001:0:4136:e378:8000:63bf:f7f7:f7f7",
+		"2001:200::1",          // the first address after 2001::/23
+		"2001:4860:4860::8888", // Google Public DNS
 	}
 	for _, s := range allowed {
 		t.Run(s, func(t *testing.T) {
@@ -108,6 +120,7 @@ func TestDialControl(t *testing.T) {
 		{"[::1]:443", true},
 		{"[fe80::1%eth0]:443", true},
 		{"169.254.169.254:80", true},
+		{"[2001:10::1]:443", true},
 		{"not-an-address", true},
 		{"8.8.8.8:443", false},
 		{"[2606:4700:4700::1111]:443", false},
@@ -140,6 +153,8 @@ func TestValidateURLHost(t *testing.T) {
 		{"https://[fe80::1%25eth0]/hook", ErrBlockedAddress},
 		{"https://[2606:4700:4700::1111%25eth0]/hook", ErrBlockedAddress},
 		{"https://[64:ff9b::7f00:1]/hook", ErrBlockedAddress},
+		{"https://[2001:10::1]/hook", ErrBlockedAddress},
+		{"https://[2001:1ff::1]/hook", ErrBlockedAddress},
 		{"https://localhost/hook", ErrBlockedAddress},
 		{"https://LOCALHOST:8080/hook", ErrBlockedAddress},
 		{"https://api.localhost/hook", ErrBlockedAddress},
@@ -151,7 +166,30 @@ func TestValidateURLHost(t *testing.T) {
 		{"http://127.1/", ErrAmbiguousHost},
 		{"http://010.0.0.1/", ErrAmbiguousHost},
 		{"http://134744072/", ErrAmbiguousHost}, // 8.8.8.8, still ambiguous
+		// Unicode spellings: net/http maps a non-ASCII host with IDNA
+		// (UTS #46) before it dials, so these are 127.0.0.1 and localhost.
+		{"https://１２７．０．０．１/hook", ErrBlockedAddress},                         // fullwidth digits and dots
+		{"https://①②⑦.⓪.⓪.①/hook", ErrBlockedAddress},                         // circled digits
+		{"https://127。0。0。1/hook", ErrBlockedAddress},                         // ideographic full stops
+		{"https://１６９．２５４．１６９．２５４/latest", ErrBlockedAddress},                 // metadata
+		{"https://%EF%BC%91%EF%BC%92%EF%BC%97.0.0.1/hook", ErrBlockedAddress}, // percent-encoded fullwidth
+		{"https://127.0.0.1．/hook", ErrBlockedAddress},                        // fullwidth trailing dot
+		{"https://ｌｏｃａｌｈｏｓｔ/hook", ErrBlockedAddress},
+		{"https://０ｘ７ｆ.0.0.1/", ErrAmbiguousHost},
+		{"https://１２７.１/", ErrAmbiguousHost},
+		{"https://⑴.example/", ErrInvalidHost}, // no valid IDNA mapping: net/http could not send it either
+		// Trailing dots: any number of them spell the same address.
+		{"https://127.0.0.1../hook", ErrBlockedAddress},
+		{"https://127.0.0.1.../hook", ErrBlockedAddress},
+		{"https://10.0.0.1..:8443/hook", ErrBlockedAddress},
+		{"http://2130706433../", ErrAmbiguousHost},
+		{"https://localhost../", ErrBlockedAddress},
 		{"https://example.com/hook", nil},
+		{"https://bücher.example/hook", nil},
+		{"https://ｅｘａｍｐｌｅ.com/hook", nil},
+		{"https://例え.テスト/hook", nil},
+		{"https://８.８.８.８/hook", nil},
+		{"https://8.8.8.8../hook", nil},
 		{"https://example.com./hook", nil},
 		{"https://hooks.example.com:8443/a?b=c", nil},
 		{"https://1e100.net/", nil},

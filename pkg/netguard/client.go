@@ -25,6 +25,13 @@ type ClientOptions struct {
 	Timeout time.Duration
 }
 
+// MaxResponseHeaderBytes bounds the headers of every answer an outbound
+// client reads. Destinations and token endpoints are chosen by tenants, so
+// net/http's default (10 MiB per response, per concurrent delivery) would be
+// theirs to spend in our memory; real webhook answers carry a few hundred
+// bytes of headers. A larger answer fails the request with an error.
+const MaxResponseHeaderBytes = 64 << 10
+
 // NewTransport returns the transport shared by every outbound client. It is
 // exported so other clients (e.g. OAuth token fetching) get the same guard.
 func NewTransport(opts ClientOptions) (*http.Transport, error) {
@@ -40,15 +47,16 @@ func NewTransport(opts ClientOptions) (*http.Transport, error) {
 	return &http.Transport{
 		// Never read HTTP(S)_PROXY: the proxy, not us, would dial the
 		// destination, and DialControl would only ever see the proxy.
-		Proxy:                 nil,
-		DialContext:           newDialer(opts.AllowPrivateNetworks).DialContext,
-		TLSClientConfig:       tlsConfig,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          1000,
-		MaxIdleConnsPerHost:   100,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: 1 * time.Second,
+		Proxy:                  nil,
+		DialContext:            newDialer(opts.AllowPrivateNetworks).DialContext,
+		TLSClientConfig:        tlsConfig,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           1000,
+		MaxIdleConnsPerHost:    100,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ExpectContinueTimeout:  1 * time.Second,
+		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
 	}, nil
 }
 

@@ -62,7 +62,8 @@ func post(t *testing.T, client *http.Client, rawURL string) (*http.Response, err
 }
 
 // loopbackURLs returns several spellings of the test server's address: the
-// IP literal, a name resolving to it, and the IPv4-mapped IPv6 form.
+// IP literal, a name resolving to it, the IPv4-mapped IPv6 form, and a
+// fullwidth spelling that net/http maps (IDNA) to the IP literal.
 func loopbackURLs(t *testing.T, srv *httptest.Server) map[string]string {
 	t.Helper()
 	u, err := url.Parse(srv.URL)
@@ -74,6 +75,7 @@ func loopbackURLs(t *testing.T, srv *httptest.Server) map[string]string {
 		"ip literal":  "http://127.0.0.1:" + port + "/",
 		"localhost":   "http://localhost:" + port + "/",
 		"ipv4-mapped": "http://[::ffff:127.0.0.1]:" + port + "/",
+		"fullwidth":   "http://１２７．０．０．１:" + port + "/",
 	}
 }
 
@@ -160,6 +162,9 @@ func TestNewTransportSettings(t *testing.T) {
 	}
 	if got, want := tr.IdleConnTimeout, 90*time.Second; got != want {
 		t.Errorf("IdleConnTimeout = %v, want %v", got, want)
+	}
+	if got, want := tr.MaxResponseHeaderBytes, int64(64<<10); got != want {
+		t.Errorf("MaxResponseHeaderBytes = %d, want %d", got, want)
 	}
 	if !tr.ForceAttemptHTTP2 {
 		t.Errorf("ForceAttemptHTTP2 = false, want true")

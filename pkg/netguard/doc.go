@@ -8,7 +8,9 @@
 //
 //   - ValidateURLHost rejects destinations whose host is an IP literal in a
 //     blocked range (or an ambiguous numeric spelling of one) when a
-//     destination is created or updated, so tenants get an early 400.
+//     destination is created or updated, so tenants get an early 400. It
+//     judges the host as net/http will dial it: IDNA-mapped (fullwidth or
+//     circled digits and dots are ASCII ones) and without trailing dots.
 //     Hostnames are not resolved at that point.
 //   - DialControl runs inside net.Dialer after DNS resolution and checks the
 //     address actually being dialled. This is the check that matters: it

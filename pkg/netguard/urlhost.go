@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+
+	"golang.org/x/net/idna"
 )
 
 // ErrAmbiguousHost is wrapped when a host is a numeric IPv4 spelling other
@@ -13,11 +15,17 @@ import (
 // "017700000001" or "127.1".
 var ErrAmbiguousHost = errors.New("netguard: ambiguous numeric host")
 
+// ErrInvalidHost is wrapped when a non-ASCII host has no IDNA (UTS #46)
+// mapping: net/http could not send a request to it either.
+var ErrInvalidHost = errors.New("netguard: invalid host")
+
 // ValidateURLHost is the create/update-time check for a destination URL. It
 // refuses hosts that are IP literals in a blocked range, zoned IPv6 literals,
 // numeric hosts that are not canonical dotted-decimal IPv4, and the
-// "localhost" names. Other hostnames are not resolved and are accepted;
-// DialControl checks whatever they resolve to at connect time.
+// "localhost" names, in any spelling that maps to them (see canonicalHost),
+// and non-ASCII hosts that have no IDNA mapping. Other hostnames are not
+// resolved and are accepted; DialControl checks whatever they resolve to at
+// connect time.
 func ValidateURLHost(rawURL string) error {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -32,9 +40,13 @@ func ValidateHost(host string) error {
 	if host == "" {
 		return errors.New("netguard: URL has no host")
 	}
-	// A single trailing dot is a fully qualified spelling of the same name
-	// or address ("127.0.0.1." dials 127.0.0.1 with many resolvers).
-	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	h, err := canonicalHost(host)
+	if err != nil {
+		return err
+	}
+	if h == "" {
+		return fmt.Errorf("netguard: URL host %q is only dots", host)
+	}
 
 	if ip, err := netip.ParseAddr(h); err == nil {
 		if ip.Zone() != "" {
@@ -62,6 +74,36 @@ func ValidateHost(host string) error {
 		return fmt.Errorf("%w: %q always resolves to loopback", ErrBlockedAddress, host)
 	}
 	return nil
+}
+
+// canonicalHost returns host as it is dialled, so that the checks see the
+// address and not one of its spellings. A non-ASCII host is mapped with the
+// IDNA Lookup profile (UTS #46), which net/http applies to such hosts
+// before it resolves them: fullwidth digits and dots, circled digits and
+// ideographic full stops become ASCII ("１２７．０．０．１" is 127.0.0.1).
+// ASCII hosts are left to the rules below, as net/http leaves them (the
+// profile would also refuse names with "_", which resolve fine). Trailing
+// dots go: "127.0.0.1." and "127.0.0.1.." name the same address for
+// resolvers that accept them.
+func canonicalHost(host string) (string, error) {
+	h := host
+	if !isASCII(h) {
+		mapped, err := idna.Lookup.ToASCII(h)
+		if err != nil {
+			return "", fmt.Errorf("%w: %q has no IDNA mapping: %w", ErrInvalidHost, host, err)
+		}
+		h = mapped
+	}
+	return strings.TrimRight(strings.ToLower(h), "."), nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // endsInNumber reports whether the last dot-separated label of host is a

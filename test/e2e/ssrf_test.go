@@ -9,9 +9,12 @@ import (
 
 // blockedHosts are URL hosts the API refuses outside local mode: loopback,
 // private, link-local (cloud metadata), IPv6 loopback, IPv4-mapped IPv6,
-// unique-local, CGNAT, and the localhost name.
+// unique-local, CGNAT, the localhost name, an IETF protocol assignment
+// (2001::/23), and spellings that net/http dials as loopback: fullwidth and
+// circled digits (IDNA-mapped) and trailing dots.
 var blockedHosts = []string{
 	"127.0.0.1", "10.1.2.3", "169.254.169.254", "[::1]", "[::ffff:127.0.0.1]", "[fd00::1]", "100.64.0.1", "localhost",
+	"[2001:10::1]", "１２７．０．０．１", "①②⑦.⓪.⓪.①", "127.0.0.1..",
 }
 
 func jwtBody(url, tokenEndpoint string) string {

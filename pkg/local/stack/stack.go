@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -155,7 +154,7 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 	if err != nil {
 		return err
 	}
-	st.Env = &app.Env{Config: cfg, AWS: awsCfg, Log: slog.New(slog.NewJSONHandler(logw, nil)), APIOptions: opts.APIOptions}
+	st.Env = &app.Env{Config: cfg, AWS: awsCfg, Log: app.NewLogger(logw), APIOptions: opts.APIOptions}
 
 	st.Issuer, err = devauth.LoadOrCreateIssuer(opts.StateDir)
 	if err != nil {

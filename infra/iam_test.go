@@ -17,7 +17,7 @@ import (
 // pkg/destination.EncryptionContext sets (pkg/kmscontext names them).
 var (
 	wantContextKeys     = []any{"destinationId", "purpose", "tenantId"}
-	wantContextPurposes = []any{"destination-credentials"}
+	wantContextPurposes = []any{"destination-credentials", "destination-signing-secret"}
 )
 
 // kmsUseActions are the key's cryptographic and grant actions: whoever may

@@ -60,8 +60,8 @@ const (
 	MaxURLLength     = 2048
 )
 
-// Destination is a tenant's HTTPS endpoint. Credentials are held only in
-// sealed form; TokenHash is the SHA-256 of the current ingest token.
+// Destination is a tenant's HTTPS endpoint. Credentials and signing
+// secrets are held only in sealed form; TokenHash is the SHA-256 of the current ingest token.
 type Destination struct {
 	ID              string
 	TenantID        string
@@ -74,7 +74,14 @@ type Destination struct {
 
 	Sealed    *Sealed // nil when AuthType is AuthNone
 	TokenHash string
-	Version   int64 // optimistic-concurrency counter, bumped by every write
+	// Signing is the sealed key of the signing secret; nil for a
+	// destination created before signing existed and never rotated, whose
+	// deliveries carry no HookSentry-Signature. PrevSigning is the key a
+	// rotation replaced, which signs too until PrevSigningUntil.
+	Signing          *Sealed
+	PrevSigning      *Sealed
+	PrevSigningUntil time.Time
+	Version          int64 // optimistic-concurrency counter, bumped by every write
 }
 
 // Sealed is envelope-encrypted credentials: the AES-GCM ciphertext and the

@@ -18,7 +18,7 @@ import (
 // Store persists destinations, tenants and ingest-token lookups.
 //
 // GetDestination returns an apperror NotFound error for an unknown id.
-// UpdateDestination and ReplaceIngestToken return an apperror Conflict error
+// UpdateDestination, ReplaceIngestToken and ReplaceSigningSecret return an apperror Conflict error
 // when the stored Version differs from d.Version; NotFound when the item is
 // gone.
 type Store interface {
@@ -29,6 +29,9 @@ type Store interface {
 	UpdateDestination(ctx context.Context, d Destination, resetBreaker bool) (Destination, error)
 	DeleteDestination(ctx context.Context, d Destination) error
 	ReplaceIngestToken(ctx context.Context, d Destination, newHash string) error
+	// ReplaceSigningSecret stores d's signing secrets (current, previous
+	// and its expiry) if the stored Version is still d.Version.
+	ReplaceSigningSecret(ctx context.Context, d Destination) error
 }
 
 // Sealer envelope-encrypts secrets under an encryption context.
@@ -67,23 +70,33 @@ func (s *Service) now() time.Time {
 	return Timestamp(time.Now())
 }
 
+// Issued holds the secrets a create shows only once.
+type Issued struct {
+	IngestToken   string
+	SigningSecret string
+}
+
 // Create registers a destination for an existing tenant and returns it with
-// its ingest token, which is shown only this once.
-func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput) (Destination, string, error) {
+// its ingest token and signing secret, which are shown only this once.
+func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput) (Destination, Issued, error) {
 	ok, err := s.Store.TenantExists(ctx, tenantID)
 	if err != nil {
-		return Destination{}, "", fmt.Errorf("check tenant: %w", err)
+		return Destination{}, Issued{}, fmt.Errorf("check tenant: %w", err)
 	}
 	if !ok {
-		return Destination{}, "", apperror.New(apperror.NotFound, "Tenant %q was not found.", tenantID)
+		return Destination{}, Issued{}, apperror.New(apperror.NotFound, "Tenant %q was not found.", tenantID)
 	}
 	id, err := uuid.NewRandomFromReader(s.random())
 	if err != nil {
-		return Destination{}, "", fmt.Errorf("generate destination id: %w", err)
+		return Destination{}, Issued{}, fmt.Errorf("generate destination id: %w", err)
 	}
 	token, hash, err := NewIngestToken(s.Random)
 	if err != nil {
-		return Destination{}, "", err
+		return Destination{}, Issued{}, err
+	}
+	secret, key, err := NewSigningSecret(s.Random)
+	if err != nil {
+		return Destination{}, Issued{}, err
 	}
 	now := s.now()
 	d := Destination{
@@ -91,13 +104,18 @@ func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput) (
 		ServerRateLimit: in.ServerRateLimit, CreatedAt: now, UpdatedAt: now,
 		TokenHash: hash, Version: 1,
 	}
+	d.Signing, err = s.sealSigningKey(ctx, d, key)
+	clear(key)
+	if err != nil {
+		return Destination{}, Issued{}, err
+	}
 	if err := s.setCredentials(ctx, &d, in.AuthType, in.Credentials); err != nil {
-		return Destination{}, "", err
+		return Destination{}, Issued{}, err
 	}
 	if err := s.Store.CreateDestination(ctx, d); err != nil {
-		return Destination{}, "", fmt.Errorf("store destination: %w", err)
+		return Destination{}, Issued{}, fmt.Errorf("store destination: %w", err)
 	}
-	return d, token, nil
+	return d, Issued{IngestToken: token, SigningSecret: secret}, nil
 }
 
 func (s *Service) random() io.Reader {

@@ -55,11 +55,11 @@ func (f *fixture) create(t *testing.T, body string) (destination.Destination, st
 	if err != nil {
 		t.Fatalf("ParseCreate(%s): %v", body, err)
 	}
-	d, token, err := f.svc.Create(context.Background(), f.tenant, in)
+	d, issued, err := f.svc.Create(context.Background(), f.tenant, in)
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	return d, token
+	return d, issued.IngestToken
 }
 
 func (f *fixture) credentials(t *testing.T, id string) destination.Credentials {
@@ -86,9 +86,9 @@ func TestServiceCreate(t *testing.T) {
 	want := destination.Destination{
 		ID: d.ID, TenantID: f.tenant, URL: "https://example.com/h", Status: destination.Active, ServerRateLimit: 9,
 		AuthType: destination.AuthBearerToken, CreatedAt: destination.Timestamp(f.now), UpdatedAt: destination.Timestamp(f.now),
-		Sealed: d.Sealed, TokenHash: destination.HashIngestToken(token), Version: 1,
+		Sealed: d.Sealed, TokenHash: destination.HashIngestToken(token), Signing: d.Signing, Version: 1,
 	}
-	if d.Sealed == nil || !equalDest(d, want) {
+	if d.Sealed == nil || d.Signing == nil || !equalDest(d, want) {
 		t.Errorf("Create:\n got %+v\nwant %+v", d, want)
 	}
 	if got := d.CreatedAt.Nanosecond() % int(time.Millisecond); got != 0 {
@@ -113,13 +113,19 @@ func TestServiceCreate(t *testing.T) {
 	}
 }
 
+// equalDest compares destinations, their sealed values by content.
 func equalDest(a, b destination.Destination) bool {
-	sa, sb := a.Sealed, b.Sealed
-	a.Sealed, b.Sealed = nil, nil
-	if a != b || (sa == nil) != (sb == nil) {
+	sealed := func(x, y *destination.Sealed) bool {
+		if (x == nil) != (y == nil) {
+			return false
+		}
+		return x == nil || string(x.Ciphertext) == string(y.Ciphertext) && string(x.EncryptedKey) == string(y.EncryptedKey)
+	}
+	if !sealed(a.Sealed, b.Sealed) || !sealed(a.Signing, b.Signing) || !sealed(a.PrevSigning, b.PrevSigning) {
 		return false
 	}
-	return sa == nil || string(sa.Ciphertext) == string(sb.Ciphertext) && string(sa.EncryptedKey) == string(sb.EncryptedKey)
+	a.Sealed, b.Sealed, a.Signing, b.Signing, a.PrevSigning, b.PrevSigning = nil, nil, nil, nil, nil, nil
+	return a == b
 }
 
 func TestServiceCreateWithoutAuth(t *testing.T) {
@@ -128,8 +134,9 @@ func TestServiceCreateWithoutAuth(t *testing.T) {
 	if d.AuthType != destination.AuthNone || d.Sealed != nil || d.ServerRateLimit != 5 {
 		t.Errorf("got authType %q sealed %v rate %d, want none, nil, 5", d.AuthType, d.Sealed, d.ServerRateLimit)
 	}
-	if seals, _ := f.sealer.Calls(); seals != 0 {
-		t.Errorf("Seal calls: got %d, want 0", seals)
+	// Only the signing secret is sealed.
+	if seals, _ := f.sealer.Calls(); seals != 1 {
+		t.Errorf("Seal calls: got %d, want 1", seals)
 	}
 }
 
@@ -168,6 +175,8 @@ func TestServiceDependencyFailuresAreInternal(t *testing.T) {
 	wantCode(t, err, apperror.Internal)
 	_, err = f.svc.RegenerateIngestToken(ctx, f.tenant, d.ID)
 	wantCode(t, err, apperror.Internal)
+	_, err = f.svc.RotateSigningSecret(ctx, f.tenant, d.ID)
+	wantCode(t, err, apperror.Internal)
 }
 
 // TestServiceAccess covers who may reach a destination, for every
@@ -191,6 +200,10 @@ func TestServiceAccess(t *testing.T) {
 		"Delete": func(tenant, id string) error { return f.svc.Delete(context.Background(), tenant, id) },
 		"RegenerateIngestToken": func(tenant, id string) error {
 			_, err := f.svc.RegenerateIngestToken(context.Background(), tenant, id)
+			return err
+		},
+		"RotateSigningSecret": func(tenant, id string) error {
+			_, err := f.svc.RotateSigningSecret(context.Background(), tenant, id)
 			return err
 		},
 	}
@@ -312,7 +325,15 @@ type conflictingStore struct {
 	n          int32
 	updates    atomic.Int32
 	replaces   atomic.Int32
+	rotations  atomic.Int32
 	concurrent func(id string)
+}
+
+func (s *conflictingStore) ReplaceSigningSecret(ctx context.Context, d destination.Destination) error {
+	if s.rotations.Add(1) <= s.n {
+		s.concurrent(d.ID)
+	}
+	return s.Store.ReplaceSigningSecret(ctx, d)
 }
 
 func (s *conflictingStore) UpdateDestination(ctx context.Context, d destination.Destination, reset bool) (destination.Destination, error) {

@@ -45,6 +45,7 @@ var destinationRoutes = []Route{
 	{"update-destination", http.MethodPatch, "/api/v1/destinations/{id}"},
 	{"delete-destination", http.MethodDelete, "/api/v1/destinations/{id}"},
 	{"regenerate-ingest-token", http.MethodPost, "/api/v1/destinations/{id}/ingest-token"},
+	{"rotate-signing-secret", http.MethodPost, "/api/v1/destinations/{id}/signing-secret"},
 }
 
 // Handler returns the handler of one function: only its route matches;
@@ -53,7 +54,8 @@ func (a *API) Handler(function string) http.Handler {
 	handlers := map[string]http.HandlerFunc{
 		"create-destination": a.create, "list-destinations": a.list, "get-destination": a.get,
 		"update-destination": a.update, "delete-destination": a.delete, "regenerate-ingest-token": a.regenerate,
-		"list-events": a.listEvents, "get-event": a.getEvent, "replay-event": a.replayEvent,
+		"rotate-signing-secret": a.rotateSigningSecret,
+		"list-events":           a.listEvents, "get-event": a.getEvent, "replay-event": a.replayEvent,
 		"replay-events": a.replayEvents, "event-stats": a.eventStats,
 	}
 	mux := http.NewServeMux()
@@ -105,6 +107,7 @@ type View struct {
 	CreatedAt       string  `json:"createdAt"`
 	UpdatedAt       string  `json:"updatedAt"`
 	IngestToken     string  `json:"ingestToken,omitempty"`
+	SigningSecret   string  `json:"signingSecret,omitempty"` // only in the 201 of create
 }
 
 // NewView renders a destination; secrets have no field to land in.
@@ -141,12 +144,12 @@ func (a *API) create(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return View{}, err
 		}
-		d, token, err := a.Destinations.Create(r.Context(), tenant, in)
+		d, issued, err := a.Destinations.Create(r.Context(), tenant, in)
 		if err != nil {
 			return View{}, err
 		}
 		v := NewView(d)
-		v.IngestToken = token
+		v.IngestToken, v.SigningSecret = issued.IngestToken, issued.SigningSecret
 		return v, nil
 	}()
 	if err != nil {
@@ -278,4 +281,21 @@ func (a *API) regenerate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct {
 		IngestToken string `json:"ingestToken"`
 	}{token})
+}
+
+func (a *API) rotateSigningSecret(w http.ResponseWriter, r *http.Request) {
+	secret, err := func() (string, error) {
+		tenant, err := a.tenant(r.Context())
+		if err != nil {
+			return "", err
+		}
+		return a.Destinations.RotateSigningSecret(r.Context(), tenant, r.PathValue("id"))
+	}()
+	if err != nil {
+		WriteError(w, r, a.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		SigningSecret string `json:"signingSecret"`
+	}{secret})
 }

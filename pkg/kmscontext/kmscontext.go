@@ -18,6 +18,12 @@ const (
 // credentials.
 const PurposeDestinationCredentials = "destination-credentials"
 
+// PurposeSigningSecret is the purpose of a destination's sealed signing
+// secrets. A purpose of its own keeps the two kinds apart: a signing-secret
+// ciphertext copied into the credentials attributes (or the reverse) fails
+// to open instead of being used as the other.
+const PurposeSigningSecret = "destination-signing-secret"
+
 // Keys returns every key of a context: the exact set IAM allows.
 func Keys() []string { return []string{TenantID, DestinationID, Purpose} }
 
@@ -26,4 +32,4 @@ func Keys() []string { return []string{TenantID, DestinationID, Purpose} }
 func Identifying() []string { return []string{TenantID, DestinationID} }
 
 // Purposes returns every value Purpose takes.
-func Purposes() []string { return []string{PurposeDestinationCredentials} }
+func Purposes() []string { return []string{PurposeDestinationCredentials, PurposeSigningSecret} }

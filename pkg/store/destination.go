@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,8 +39,30 @@ func destinationItem(d destination.Destination) map[string]types.AttributeValue 
 		item["credCiphertext"] = b(d.Sealed.Ciphertext)
 		item["credKey"] = b(d.Sealed.EncryptedKey)
 	}
+	for k, v := range signingAttributes(d) {
+		item[k] = v
+	}
 	return item
 }
+
+// signingAttributes are the stored form of d's signing secrets: only
+// ciphertexts, and the previous secret's expiry.
+func signingAttributes(d destination.Destination) map[string]types.AttributeValue {
+	item := map[string]types.AttributeValue{}
+	if d.Signing != nil {
+		item["sigCiphertext"] = b(d.Signing.Ciphertext)
+		item["sigKey"] = b(d.Signing.EncryptedKey)
+	}
+	if d.PrevSigning != nil {
+		item["prevSigCiphertext"] = b(d.PrevSigning.Ciphertext)
+		item["prevSigKey"] = b(d.PrevSigning.EncryptedKey)
+		item["prevSigUntil"] = s(d.PrevSigningUntil.UTC().Format(timeLayout))
+	}
+	return item
+}
+
+// signingAttributeNames are every attribute signingAttributes may write.
+var signingAttributeNames = []string{"sigCiphertext", "sigKey", "prevSigCiphertext", "prevSigKey", "prevSigUntil"}
 
 // DecodeDestination turns a destination item back into the domain type.
 func DecodeDestination(item map[string]types.AttributeValue) (destination.Destination, error) {
@@ -64,6 +87,18 @@ func DecodeDestination(item map[string]types.AttributeValue) (destination.Destin
 	}
 	if d.AuthType != destination.AuthNone {
 		d.Sealed = &destination.Sealed{Ciphertext: getB(item, "credCiphertext"), EncryptedKey: getB(item, "credKey")}
+	}
+	// Destinations created before signing existed have no sigCiphertext.
+	if _, ok := item["sigCiphertext"]; ok {
+		d.Signing = &destination.Sealed{Ciphertext: getB(item, "sigCiphertext"), EncryptedKey: getB(item, "sigKey")}
+	}
+	if _, ok := item["prevSigCiphertext"]; ok {
+		until, err := time.Parse(timeLayout, getS(item, "prevSigUntil"))
+		if err != nil {
+			return destination.Destination{}, fmt.Errorf("decode destination %q: corrupt previous signing secret", d.ID)
+		}
+		d.PrevSigning = &destination.Sealed{Ciphertext: getB(item, "prevSigCiphertext"), EncryptedKey: getB(item, "prevSigKey")}
+		d.PrevSigningUntil = until
 	}
 	return d, nil
 }
@@ -248,6 +283,43 @@ func (st *Store) ReplaceIngestToken(ctx context.Context, d destination.Destinati
 			return st.conflictOrGone(ctx, d.ID)
 		}
 		return fmt.Errorf("record new ingest token of %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+// ReplaceSigningSecret writes d's signing secrets in one conditional update
+// (nothing else of the item changes, so the function needs UpdateItem
+// only), removing the previous-secret attributes when d has none.
+func (st *Store) ReplaceSigningSecret(ctx context.Context, d destination.Destination) error {
+	values := map[string]types.AttributeValue{":one": n("1"), ":v": n(strconv.FormatInt(d.Version, 10))}
+	set := []string{"version = version + :one"}
+	attrs := signingAttributes(d)
+	var remove []string
+	for _, name := range signingAttributeNames {
+		if v, ok := attrs[name]; ok {
+			set = append(set, name+" = :"+name)
+			values[":"+name] = v
+		} else {
+			remove = append(remove, name)
+		}
+	}
+	expr := "SET " + strings.Join(set, ", ")
+	if len(remove) > 0 {
+		expr += " REMOVE " + strings.Join(remove, ", ")
+	}
+	pk, sk := DestinationKey(d.ID)
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 st.table(),
+		Key:                       key(pk, sk),
+		UpdateExpression:          aws.String(expr),
+		ConditionExpression:       aws.String("attribute_exists(pk) AND version = :v"),
+		ExpressionAttributeValues: values,
+	})
+	if isConditionFailed(err) {
+		return st.conflictOrGone(ctx, d.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("record new signing secret of %s: %w", d.ID, err)
 	}
 	return nil
 }

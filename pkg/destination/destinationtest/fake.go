@@ -184,6 +184,23 @@ func (s *Store) ReplaceIngestToken(_ context.Context, d destination.Destination,
 	return nil
 }
 
+// ReplaceSigningSecret stores d's signing secrets under its version check.
+func (s *Store) ReplaceSigningSecret(_ context.Context, d destination.Destination) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if err := s.checkVersion(d); err != nil {
+		return err
+	}
+	cur := s.dests[d.ID]
+	cur.Signing, cur.PrevSigning, cur.PrevSigningUntil = d.Signing, d.PrevSigning, d.PrevSigningUntil
+	cur.Version++
+	s.dests[d.ID] = cur
+	return nil
+}
+
 // ResolveIngestToken returns the destination and tenant of a token hash.
 func (s *Store) ResolveIngestToken(_ context.Context, hash string) (destinationID, tenantID string, found bool, err error) {
 	s.mu.Lock()

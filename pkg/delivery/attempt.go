@@ -14,7 +14,7 @@ import (
 // one line for it: what a developer watching make run wants to see.
 // Errors are the Sender's, which never carry credentials or the URL. A
 // probe is an Automatic attempt, even of a replayed event.
-func (w *Worker) attempt(ctx context.Context, d destination.Destination, creds destination.Credentials, it *item, probe bool) Result {
+func (w *Worker) attempt(ctx context.Context, d destination.Destination, sec opened, it *item, probe bool) Result {
 	m := it.full
 	m.Attempts = it.attempts()
 	trigger := history.Automatic
@@ -26,7 +26,7 @@ func (w *Worker) attempt(ctx context.Context, d destination.Destination, creds d
 	// m, not it.full: its Attempts is the event's count (the message's
 	// and the stored copy's may differ), so HookSentry-Attempt and the
 	// history number this attempt alike.
-	res := w.Sender.Attempt(ctx, d, creds, m)
+	res := w.Sender.AttemptSigned(ctx, d, sec.creds, sec.signing, m)
 	elapsed := time.Since(start)
 	it.attempt = &history.Attempt{
 		Number: m.AttemptNumber(), StartedAt: startedAt, Duration: elapsed, Trigger: trigger,

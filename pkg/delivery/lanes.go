@@ -17,9 +17,9 @@ func (w *Worker) deliverActive(ctx context.Context, d destination.Destination, s
 	if len(items) == 0 {
 		return out, results
 	}
-	// Credentials first: if KMS is unavailable that is our outage, not the
+	// Credentials and signing keys first: if KMS is unavailable that is our outage, not the
 	// destination's, so no attempt is spent and the breaker is not fed.
-	creds, err := w.credentials(ctx, d)
+	sec, err := w.open(ctx, d)
 	if err != nil {
 		w.log().ErrorContext(ctx, "open credentials", "destinationId", d.ID, "error", err)
 		return all(items, redeliver), results
@@ -62,7 +62,7 @@ func (w *Worker) deliverActive(ctx context.Context, d destination.Destination, s
 					mu.Unlock()
 					continue
 				}
-				res := w.attempt(ctx, d, creds, it, false)
+				res := w.attempt(ctx, d, sec, it, false)
 				mu.Lock()
 				results[it] = res
 				if res.OK() {

@@ -118,7 +118,7 @@ func (w *Worker) probe(ctx context.Context, d destination.Destination, st State,
 		return out, nil, false
 	}
 	now := w.now()
-	creds, err := w.credentials(ctx, d)
+	sec, err := w.open(ctx, d)
 	if err != nil {
 		// Our outage, not the destination's: no attempt, try again once
 		// the claim has passed.
@@ -142,7 +142,7 @@ func (w *Worker) probe(ctx context.Context, d destination.Destination, st State,
 		return out, nil, false
 	}
 	first := items[0]
-	res := w.attempt(ctx, d, creds, first, true)
+	res := w.attempt(ctx, d, sec, first, true)
 	trailing := 1
 	if res.OK() {
 		trailing = 0

@@ -47,19 +47,27 @@ type Sender struct {
 // connection can be reused; the rest is discarded with the connection.
 const maxResponseDrain = 64 << 10
 
-// Attempt posts the event to the destination once. For JwtBearer, a 401
-// triggers one fresh token and one retry within the same attempt.
+// Attempt posts the event to the destination once, unsigned: what tests
+// of everything but signing use. The worker uses AttemptSigned.
 func (s *Sender) Attempt(ctx context.Context, d destination.Destination, creds destination.Credentials, m event.Message) Result {
+	return s.AttemptSigned(ctx, d, creds, destination.SigningKeys{}, m)
+}
+
+// AttemptSigned posts the event to the destination once, signed with keys
+// (HookSentry-Signature; none when keys has no current key). For
+// JwtBearer, a 401 triggers one fresh token and one retry within the same
+// attempt.
+func (s *Sender) AttemptSigned(ctx context.Context, d destination.Destination, creds destination.Credentials, keys destination.SigningKeys, m event.Message) Result {
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
 	if d.AuthType != destination.AuthJwtBearer {
-		return s.post(ctx, d, creds, m)
+		return s.post(ctx, d, creds, keys, m)
 	}
 	token, err := s.Tokens.Token(ctx, d.ID, creds, "")
 	if err != nil {
 		return Result{Err: err, ErrorClass: tokenErrorClass(err)}
 	}
-	res := s.post(ctx, d, creds, m, token)
+	res := s.post(ctx, d, creds, keys, m, token)
 	if res.Status == http.StatusUnauthorized {
 		fresh, err := s.Tokens.Token(ctx, d.ID, creds, token)
 		if err != nil {
@@ -68,7 +76,7 @@ func (s *Sender) Attempt(ctx context.Context, d destination.Destination, creds d
 			res.Err, res.ErrorClass = err, tokenErrorClass(err)
 			return res
 		}
-		res = s.post(ctx, d, creds, m, fresh, token)
+		res = s.post(ctx, d, creds, keys, m, fresh, token)
 	}
 	return res
 }
@@ -76,7 +84,7 @@ func (s *Sender) Attempt(ctx context.Context, d destination.Destination, creds d
 // post sends m once. tokens are the JwtBearer access tokens of the
 // attempt, the one to send first; all of them are redacted from a kept
 // answer.
-func (s *Sender) post(ctx context.Context, d destination.Destination, creds destination.Credentials, m event.Message, tokens ...string) Result {
+func (s *Sender) post(ctx context.Context, d destination.Destination, creds destination.Credentials, keys destination.SigningKeys, m event.Message, tokens ...string) Result {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(m.Body))
 	if err != nil {
 		return Result{Err: fmt.Errorf("build request: %w", stripURL(err)), ErrorClass: history.ErrConnection}
@@ -109,6 +117,11 @@ func (s *Sender) post(ctx context.Context, d destination.Destination, creds dest
 	req.Header.Set(event.HeaderEventID, m.EventID)
 	req.Header.Set(event.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(event.HeaderAttempt, strconv.Itoa(m.AttemptNumber()))
+	// Signed over the same id and timestamp the headers carry; each post
+	// (the JwtBearer retry too) signs its own timestamp.
+	if sig := signatureHeader(keys, m.EventID, now, m.Body); sig != "" {
+		req.Header.Set(HeaderSignature, sig)
+	}
 	// The destination's auth goes last and replaces any forwarded header
 	// of the same name (an ApiKey may use a name a sender also sends, such
 	// as X-Api-Key): the destination authenticates with its own value,

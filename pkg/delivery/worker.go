@@ -83,9 +83,30 @@ func (w *Worker) log() *slog.Logger {
 	return slog.Default()
 }
 
-func (w *Worker) credentials(ctx context.Context, d destination.Destination) (destination.Credentials, error) {
-	if d.AuthType == destination.AuthNone {
-		return destination.Credentials{}, nil
+// opened is what a destination's deliveries need opened: its
+// credentials and its signing keys.
+type opened struct {
+	creds   destination.Credentials
+	signing destination.SigningKeys
+}
+
+// open opens d's credentials and signing keys. Each sealed value costs
+// one KMS Decrypt per data-key cache period (pkg/envelope), however many
+// batches a warm worker delivers meanwhile. The previous signing key is
+// opened only while it is valid.
+func (w *Worker) open(ctx context.Context, d destination.Destination) (opened, error) {
+	var out opened
+	if d.AuthType != destination.AuthNone {
+		creds, err := destination.OpenCredentials(ctx, w.Sealer, d)
+		if err != nil {
+			return opened{}, err
+		}
+		out.creds = creds
 	}
-	return destination.OpenCredentials(ctx, w.Sealer, d)
+	keys, err := destination.OpenSigningKeys(ctx, w.Sealer, d, w.now())
+	if err != nil {
+		return opened{}, err
+	}
+	out.signing = keys
+	return out, nil
 }

@@ -35,6 +35,7 @@ func RunStoreConformance(t *testing.T, s ConformanceStore) {
 	t.Run("Delete", func(t *testing.T) { testDelete(t, s) })
 	t.Run("ReplaceIngestToken", func(t *testing.T) { testReplaceToken(t, s) })
 	t.Run("ReplaceIngestTokenConflict", func(t *testing.T) { testReplaceTokenConflict(t, s) })
+	t.Run("ReplaceSigningSecret", func(t *testing.T) { testReplaceSigningSecret(t, s) })
 }
 
 // NewTenant adds a tenant with a random id and returns the id.
@@ -370,4 +371,53 @@ func testReplaceTokenConflict(t *testing.T, s ConformanceStore) {
 	err = s.ReplaceIngestToken(ctx, current, goneHash)
 	wantCode(t, "ReplaceIngestToken of a deleted destination", err, apperror.NotFound)
 	wantUnresolvable(t, s, goneHash)
+}
+
+func testReplaceSigningSecret(t *testing.T, s ConformanceStore) {
+	ctx := context.Background()
+	tenant := NewTenant(t, s)
+	first := &destination.Sealed{Ciphertext: []byte("sig-1"), EncryptedKey: []byte("key-1")}
+	d := mustCreate(t, s, NewDestination(tenant, time.Now(), func(d *destination.Destination) { d.Signing = first }))
+	sameDestination(t, "GetDestination with a signing secret", mustGet(t, s, d.ID), d)
+
+	until := destination.Timestamp(time.Now().Add(destination.SigningOverlap))
+	rotated := d
+	rotated.Signing = &destination.Sealed{Ciphertext: []byte("sig-2"), EncryptedKey: []byte("key-2")}
+	rotated.PrevSigning, rotated.PrevSigningUntil = first, until
+	for _, tc := range []struct {
+		name string
+		next func(cur destination.Destination) destination.Destination
+	}{
+		{"with a previous secret", func(destination.Destination) destination.Destination { return rotated }},
+		{"without one (the previous attributes go)", func(cur destination.Destination) destination.Destination {
+			cur.Signing = &destination.Sealed{Ciphertext: []byte("sig-3"), EncryptedKey: []byte("key-3")}
+			cur.PrevSigning, cur.PrevSigningUntil = nil, time.Time{}
+			return cur
+		}},
+	} {
+		next := tc.next(mustGet(t, s, d.ID))
+		next.Version = mustGet(t, s, d.ID).Version
+		if err := s.ReplaceSigningSecret(ctx, next); err != nil {
+			t.Fatalf("%s: ReplaceSigningSecret: %v", tc.name, err)
+		}
+		want := next
+		want.Version++
+		sameDestination(t, "GetDestination after ReplaceSigningSecret "+tc.name, mustGet(t, s, d.ID), want)
+	}
+	// A write of the whole item keeps the signing secrets.
+	cur := mustGet(t, s, d.ID)
+	cur.ServerRateLimit = 11
+	updated, err := s.UpdateDestination(ctx, cur, false)
+	if err != nil {
+		t.Fatalf("UpdateDestination: %v", err)
+	}
+	sameDestination(t, "GetDestination after UpdateDestination", mustGet(t, s, d.ID), updated)
+
+	err = s.ReplaceSigningSecret(ctx, rotated) // rotated has the creation version
+	wantCode(t, "ReplaceSigningSecret with a stale version", err, apperror.Conflict)
+	if err := s.DeleteDestination(ctx, updated); err != nil {
+		t.Fatalf("DeleteDestination: %v", err)
+	}
+	err = s.ReplaceSigningSecret(ctx, updated)
+	wantCode(t, "ReplaceSigningSecret of a deleted destination", err, apperror.NotFound)
 }

@@ -197,6 +197,17 @@ var functionSpecs = []functionSpec{
 			{ddb("GetItem", "PutItem", "DeleteItem", "UpdateItem"), []resource{resTable}, nil},
 		},
 	},
+	{
+		// The new secret is sealed (GenerateDataKey); the previous one is
+		// moved as ciphertext in one conditional UpdateItem.
+		Dir: "rotate-signing-secret", ID: "RotateSigningSecretFunction",
+		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
+		Routes: []route{{Method: "POST", Path: "/api/v1/destinations/{id}/signing-secret"}},
+		Permissions: []permission{
+			{ddb("GetItem", "UpdateItem"), []resource{resTable}, nil},
+			{kms("GenerateDataKey"), []resource{resKey}, nil},
+		},
+	},
 	// The events API (CONTRACT §5).
 	{
 		Dir: "list-events", ID: "ListEventsFunction",

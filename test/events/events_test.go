@@ -111,6 +111,11 @@ var want = []struct {
 	{"deliver-sqs-batch.json", 0, nil},
 	{"sweeper-schedule.json", 0, nil},
 	{"regenerate-ingest-token.json", http.StatusOK, nil},
+	{"rotate-signing-secret.json", http.StatusOK, func(t *testing.T, b map[string]any) {
+		if s, _ := b["signingSecret"].(string); len(b) != 1 || !strings.HasPrefix(s, "whsec_") || len(s) != len("whsec_")+44 {
+			t.Errorf("want only a whsec_ signingSecret")
+		}
+	}},
 	{"delete-destination.json", http.StatusNoContent, nil},
 }
 

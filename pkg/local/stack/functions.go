@@ -16,6 +16,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/app/fn/regenerateingesttoken"
 	"github.com/hooksentry/hooksentry/pkg/app/fn/replayevent"
 	"github.com/hooksentry/hooksentry/pkg/app/fn/replayevents"
+	"github.com/hooksentry/hooksentry/pkg/app/fn/rotatesigningsecret"
 	fnsweeper "github.com/hooksentry/hooksentry/pkg/app/fn/sweeper"
 	"github.com/hooksentry/hooksentry/pkg/app/fn/updatedestination"
 	"github.com/hooksentry/hooksentry/pkg/delivery"
@@ -33,6 +34,7 @@ var HTTPFunctions = map[string]func(*app.Env) (lambdahttp.Handler, error){
 	"list-destinations":       listdestinations.Handler,
 	"delete-destination":      deletedestination.Handler,
 	"regenerate-ingest-token": regenerateingesttoken.Handler,
+	"rotate-signing-secret":   rotatesigningsecret.Handler,
 	"list-events":             listevents.Handler,
 	"get-event":               getevent.Handler,
 	"replay-event":            replayevent.Handler,

@@ -226,6 +226,8 @@ func (f *functions) create(t *testing.T, tenant, body string) map[string]any {
 var timestampRE = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
 var ingestTokenRE = regexp.MustCompile(`^dst_[0-9a-f]{32}$`)
 
+var signingSecretRE = regexp.MustCompile(`^whsec_[A-Za-z0-9+/]{43}=$`)
+
 // checkDestination decodes a destination and checks its shape: exactly the
 // keys of CONTRACT §1 (plus ingestToken only on create) and valid values.
 func checkDestination(t *testing.T, body []byte, withToken bool) map[string]any {
@@ -244,7 +246,7 @@ func checkDestinationMap(t *testing.T, m map[string]any, withToken bool) {
 	t.Helper()
 	want := []string{"authType", "createdAt", "id", "serverRateLimit", "status", "tenantId", "updatedAt", "url"}
 	if withToken {
-		want = append(want, "ingestToken")
+		want = append(want, "ingestToken", "signingSecret")
 	}
 	slices.Sort(want)
 	if got := slices.Sorted(maps.Keys(m)); !slices.Equal(got, want) {
@@ -269,6 +271,9 @@ func checkDestinationMap(t *testing.T, m map[string]any, withToken bool) {
 	}
 	if withToken && !ingestTokenRE.MatchString(str(m["ingestToken"])) {
 		t.Errorf("ingestToken %v: want dst_ and 32 lowercase hex digits", m["ingestToken"])
+	}
+	if withToken && !signingSecretRE.MatchString(str(m["signingSecret"])) {
+		t.Errorf("signingSecret %v: want whsec_ and the standard base64 of 32 bytes", m["signingSecret"])
 	}
 }
 

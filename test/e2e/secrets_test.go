@@ -17,10 +17,12 @@ import (
 )
 
 // TestNoSecretsAtRestOrInTransit creates destinations with every auth type,
-// changes their credentials, regenerates their tokens and sends invalid
-// requests carrying secrets; then it checks that no credential value and no
-// ingest token appears in the raw table (in any encoding the store might
-// use), in any response body, or in the function or stack logs.
+// changes their credentials, regenerates their tokens, rotates their
+// signing secrets and sends invalid requests carrying secrets; then it
+// checks that no credential value, no ingest token and no signing secret
+// (nor its key bytes) appears in the raw table (in any encoding the store
+// might use), in the function or stack logs, or in any response body but
+// the one that issued it.
 func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 	f := newFunctions(t)
 	tenant := newTenant(t)
@@ -32,7 +34,7 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 		bodies = append(bodies, string(r.Body))
 		return r
 	}
-	var tokens []string
+	var tokens, signing []string
 	create := func(authType string, creds map[string]string) string {
 		for _, v := range creds {
 			if strings.Contains(v, mark) {
@@ -46,6 +48,7 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 		}
 		d := checkDestination(t, r.Body, true)
 		tokens = append(tokens, str(d["ingestToken"]))
+		signing = append(signing, str(d["signingSecret"]))
 		return str(d["id"])
 	}
 	apiKey := create("ApiKey", map[string]string{"headerName": "X-" + secret("header"), "value": secret("apikey-value")})
@@ -104,6 +107,16 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 		}
 		tokens = append(tokens, regen.IngestToken)
 	}
+	for _, id := range []string{apiKey, bearer, basic} {
+		r := record(f.call(t, "rotate-signing-secret", tenant, id, "", ""))
+		var rotated struct {
+			SigningSecret string `json:"signingSecret"`
+		}
+		if err := json.Unmarshal(r.Body, &rotated); err != nil || !signingSecretRE.MatchString(rotated.SigningSecret) {
+			t.Fatalf("rotate signing secret: got %v", r)
+		}
+		signing = append(signing, rotated.SigningSecret)
+	}
 	for _, q := range []string{"", "authType=bearertoken", "url=" + mark} {
 		record(f.call(t, "list-destinations", tenant, "", q, ""))
 	}
@@ -120,7 +133,9 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 	if r.Status != http.StatusCreated {
 		t.Fatalf("create through the gateway: got %v", r)
 	}
-	tokens = append(tokens, str(checkDestination(t, r.Body, true)["ingestToken"]))
+	gw := checkDestination(t, r.Body, true)
+	tokens = append(tokens, str(gw["ingestToken"]))
+	signing = append(signing, str(gw["signingSecret"]))
 	if r := httpDo(t, "POST", "/ingest/"+tokens[len(tokens)-1], "", `{"hello":"world"}`); r.Status != http.StatusAccepted {
 		t.Errorf("ingest with a current token: got %v, want 202", r)
 	}
@@ -135,6 +150,24 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 				t.Errorf("response %.200s contains secret %q", b, s)
 			}
 		}
+	}
+
+	// A signing secret only in the answer that issued it.
+	for _, b := range bodies {
+		for _, sec := range signing {
+			if strings.Contains(b, sec) && !strings.Contains(b, `"signingSecret":"`+sec+`"`) {
+				t.Errorf("response %.200s contains signing secret %q outside its issue", b, sec)
+			}
+		}
+	}
+	issued := 0
+	for _, b := range bodies {
+		if strings.Contains(b, `"signingSecret":"whsec_`) {
+			issued++
+		}
+	}
+	if want := 4 + 3 + 1; issued != want { // the creates of f.call, the rotations, the create through the gateway
+		t.Errorf("responses issuing a signing secret: got %d, want %d", issued, want)
 	}
 
 	// The detector finds what it should.
@@ -161,6 +194,14 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 	needles = append(needles, secrets...)
 	needles = append(needles, tokens...)
 	needles = append(needles, strings.TrimPrefix(tokens[0], "dst_")) // the random part alone
+	for _, sec := range signing {
+		key, err := destination.SigningKey(sec)
+		if err != nil {
+			t.Fatalf("signing secret %q: %v", sec, err)
+		}
+		// The key bytes, found plain, hex or base64 (whsec_'s own form).
+		needles = append(needles, sec, string(key))
+	}
 	foundHashes := 0
 	for _, item := range items {
 		testkit.WalkAttributes(item, "", func(path string, data []byte) {
@@ -179,16 +220,22 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 	}
 	// The secrets are really there, sealed: each destination with auth has
 	// ciphertext attributes.
-	sealed := 0
+	sealed, signed, rotated := 0, 0, 0
 	for _, item := range items {
 		if v, ok := item["url"].(*types.AttributeValueMemberS); ok && strings.Contains(v.Value, mark) {
 			if _, ok := item["credCiphertext"].(*types.AttributeValueMemberB); ok {
 				sealed++
 			}
+			if _, ok := item["sigCiphertext"].(*types.AttributeValueMemberB); ok {
+				signed++
+			}
+			if _, ok := item["prevSigCiphertext"].(*types.AttributeValueMemberB); ok {
+				rotated++
+			}
 		}
 	}
-	if sealed != 5 {
-		t.Errorf("destinations with sealed credentials: got %d, want 5", sealed)
+	if sealed != 5 || signed != 5 || rotated != 3 {
+		t.Errorf("destinations with sealed credentials, signing secrets, previous signing secrets: got %d, %d, %d, want 5, 5, 3", sealed, signed, rotated)
 	}
 
 	// Logs of the functions called directly, and of the whole stack.

@@ -36,6 +36,8 @@ type Destination struct {
 	ID          string `json:"id"`
 	Status      string `json:"status"`
 	IngestToken string `json:"ingestToken"`
+	// SigningSecret is in the 201 of create only.
+	SigningSecret string `json:"signingSecret"`
 }
 
 // CreateDestination creates a destination from body and fails the test

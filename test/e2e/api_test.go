@@ -77,14 +77,15 @@ func TestRouteShapes(t *testing.T) {
 	withoutToken := func(m map[string]any) map[string]any {
 		c := map[string]any{}
 		for k, v := range m {
-			if k != "ingestToken" {
+			if k != "ingestToken" && k != "signingSecret" {
 				c[k] = v
 			}
 		}
 		return c
 	}
 
-	// GET /{id}: the destination as created, without the token.
+	// GET /{id}: the destination as created, without the token and the
+	// signing secret.
 	r := f.call(t, "get-destination", tenant, id, "", "")
 	if r.Status != http.StatusOK {
 		t.Fatalf("get: got %v, want 200", r)
@@ -133,6 +134,19 @@ func TestRouteShapes(t *testing.T) {
 	}
 	if len(regen) != 1 || !ingestTokenRE.MatchString(str(regen["ingestToken"])) || regen["ingestToken"] == created["ingestToken"] {
 		t.Errorf("regenerate: got %s, want only a new ingestToken", r.Body)
+	}
+
+	// POST /{id}/signing-secret: exactly {"signingSecret"}, a new one.
+	r = f.call(t, "rotate-signing-secret", tenant, id, "", "")
+	if r.Status != http.StatusOK {
+		t.Fatalf("rotate signing secret: got %v, want 200", r)
+	}
+	var rotated map[string]any
+	if err := json.Unmarshal(r.Body, &rotated); err != nil {
+		t.Fatal(err)
+	}
+	if len(rotated) != 1 || !signingSecretRE.MatchString(str(rotated["signingSecret"])) || rotated["signingSecret"] == created["signingSecret"] {
+		t.Errorf("rotate signing secret: got %s, want only a new signingSecret", r.Body)
 	}
 
 	// DELETE: 204 with no body, then 404.
@@ -310,7 +324,7 @@ func TestTenantsAndOwnership(t *testing.T) {
 		{"non-UUID id", owner, "not-a-uuid", http.StatusNotFound},
 		{"UUID with trailing junk", owner, id + "x", http.StatusNotFound},
 	} {
-		for _, fn := range []string{"get-destination", "update-destination", "delete-destination", "regenerate-ingest-token"} {
+		for _, fn := range []string{"get-destination", "update-destination", "delete-destination", "regenerate-ingest-token", "rotate-signing-secret"} {
 			t.Run(tc.name+"/"+fn, func(t *testing.T) {
 				wantProblem(t, f.call(t, fn, tc.tenant, tc.id, "", bodies[fn]), tc.status)
 			})
@@ -341,7 +355,7 @@ func TestTenantsAndOwnership(t *testing.T) {
 			t.Errorf("list for tenant %.20s: got %s, want total 0 and no items", tenant, r.Body)
 		}
 	}
-	for _, fn := range []string{"get-destination", "regenerate-ingest-token"} {
+	for _, fn := range []string{"get-destination", "regenerate-ingest-token", "rotate-signing-secret"} {
 		wantProblem(t, f.call(t, fn, strings.Repeat("t", 3000), id, "", ""), http.StatusNotFound)
 	}
 }

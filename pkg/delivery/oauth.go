@@ -174,5 +174,7 @@ func sanitizeOAuthError(err error) error {
 	if re, ok := err.(*oauth2.RetrieveError); ok {
 		return fmt.Errorf("token endpoint answered %d", re.Response.StatusCode)
 	}
-	return err
+	// A transport error quotes the endpoint's URL, whose query may carry a
+	// secret: keep the operation and the cause only, as for deliveries.
+	return stripURL(err)
 }

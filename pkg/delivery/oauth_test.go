@@ -2,6 +2,8 @@ package delivery_test
 
 import (
 	"context"
+	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -161,5 +163,28 @@ func TestTokenCacheConcurrentCallersShareOneFetch(t *testing.T) {
 	}
 	if n := f.endpoint.fetches(); n != 1 {
 		t.Errorf("fetches: got %d, want 1", n)
+	}
+}
+
+// TestTokenFetchErrorsDoNotQuoteTheEndpoint: a token endpoint's URL may
+// carry a secret in its query; an error reaching it (here: nothing
+// listens) must not quote it, since errors end up in logs.
+func TestTokenFetchErrorsDoNotQuoteTheEndpoint(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	f := newTokenFixture(t, time.Now())
+	creds := destination.Credentials{TokenEndpoint: "https://" + addr + "/token?api_key=SECRET-in-query", ClientID: "id", ClientSecret: "SECRET-client"}
+	_, err = f.cache.Token(context.Background(), "d1", creds, "")
+	if err == nil {
+		t.Fatal("got a token from a closed port")
+	}
+	for _, secret := range []string{"SECRET-in-query", "SECRET-client", "/token"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error %q quotes %q", err, secret)
+		}
 	}
 }

@@ -339,35 +339,20 @@ func runStateOnly(b *testing.B, stack *localstack.Stack, dests []createdDestinat
 	env := *stack.Env
 	env.APIOptions = nil
 	st := env.Store()
-	var wg sync.WaitGroup
-	var failed sync.Once
-	var failure error
-	for _, d := range dests {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx := context.Background()
-			for range batches / len(dests) {
-				_, state, _, err := st.LoadTarget(ctx, d.ID)
-				if err == nil {
-					lease := uuid.NewString()
-					leases := state.Live(time.Now())
-					leases[lease] = delivery.Lease{Slots: cpuBatch, Expires: time.Now().Add(20 * time.Second)}
-					if err = st.WriteLeases(ctx, d.ID, leases, state.LeaseVersion); err == nil {
-						_, err = st.ReleaseLease(ctx, d.ID, lease, delivery.Outcome{Succeeded: true})
-					}
-				}
-				if err != nil {
-					failed.Do(func() { failure = err })
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if failure != nil {
-		b.Fatalf("state calls: %v", failure)
-	}
+	perDestination(b, "state calls", dests, batches, func(ctx context.Context, d createdDestination) error {
+		_, state, _, err := st.LoadTarget(ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		lease := uuid.NewString()
+		leases := state.Live(time.Now())
+		leases[lease] = delivery.Lease{Slots: cpuBatch, Expires: time.Now().Add(20 * time.Second)}
+		if err := st.WriteLeases(ctx, d.ID, leases, state.LeaseVersion); err != nil {
+			return err
+		}
+		_, err = st.ReleaseLease(ctx, d.ID, lease, delivery.Outcome{Succeeded: true})
+		return err
+	})
 }
 
 // runHistoryOnly makes the history write of batches batches of cpuBatch
@@ -376,6 +361,27 @@ func runHistoryOnly(b *testing.B, stack *localstack.Stack, dests []createdDestin
 	env := *stack.Env
 	env.APIOptions = nil
 	st := env.Store()
+	perDestination(b, "history writes", dests, batches, func(ctx context.Context, d createdDestination) error {
+		now := time.Now()
+		changes := make([]history.Change, cpuBatch)
+		for i := range changes {
+			m := event.Message{
+				Version: 1, EventID: event.NewID(d.ID, now), DestinationID: d.ID, TenantID: "bench",
+				ReceivedAt: now.UnixMilli(), ContentType: "application/json", Body: body,
+				Headers: [][2]string{{"User-Agent", "Shopify-Captain-Hook"}, {"X-Shopify-Hmac-Sha256", "XWmrwMey6OsLMeiZKwP4FppHH3cmAiiJJAweH5Jo4bM="}},
+			}
+			changes[i] = history.Change{Event: m, Status: history.Delivered, DeliveredAt: now, Attempt: &history.Attempt{
+				Number: 1, StartedAt: now, Duration: 80 * time.Millisecond, Trigger: history.Automatic, Delivered: true, StatusCode: 200,
+			}}
+		}
+		return st.Record(ctx, changes)
+	})
+}
+
+// perDestination runs batch batches/len(dests) times for each destination,
+// the destinations in parallel (one invocation each), and fails the
+// benchmark with the first error.
+func perDestination(b *testing.B, what string, dests []createdDestination, batches int, batch func(context.Context, createdDestination) error) {
 	var wg sync.WaitGroup
 	var failed sync.Once
 	var failure error
@@ -383,21 +389,8 @@ func runHistoryOnly(b *testing.B, stack *localstack.Stack, dests []createdDestin
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx := context.Background()
 			for range batches / len(dests) {
-				now := time.Now()
-				changes := make([]history.Change, cpuBatch)
-				for i := range changes {
-					m := event.Message{
-						Version: 1, EventID: event.NewID(d.ID, now), DestinationID: d.ID, TenantID: "bench",
-						ReceivedAt: now.UnixMilli(), ContentType: "application/json", Body: body,
-						Headers: [][2]string{{"User-Agent", "Shopify-Captain-Hook"}, {"X-Shopify-Hmac-Sha256", "XWmrwMey6OsLMeiZKwP4FppHH3cmAiiJJAweH5Jo4bM="}},
-					}
-					changes[i] = history.Change{Event: m, Status: history.Delivered, DeliveredAt: now, Attempt: &history.Attempt{
-						Number: 1, StartedAt: now, Duration: 80 * time.Millisecond, Trigger: history.Automatic, Delivered: true, StatusCode: 200,
-					}}
-				}
-				if err := st.Record(ctx, changes); err != nil {
+				if err := batch(context.Background(), d); err != nil {
 					failed.Do(func() { failure = err })
 					return
 				}
@@ -406,7 +399,7 @@ func runHistoryOnly(b *testing.B, stack *localstack.Stack, dests []createdDestin
 	}
 	wg.Wait()
 	if failure != nil {
-		b.Fatalf("history writes: %v", failure)
+		b.Fatalf("%s: %v", what, failure)
 	}
 }
 

@@ -52,10 +52,7 @@ const DefaultRetention = 168 * time.Hour
 // Pending stored event has none: its body is what a live reference points
 // to, however long the event waits.
 func (st *Store) expiresAt(received, failedAt time.Time) string {
-	r := st.Retention
-	if r <= 0 {
-		r = DefaultRetention
-	}
+	r := st.retention()
 	from := received
 	if failedAt.After(from) {
 		from = failedAt

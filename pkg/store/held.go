@@ -98,27 +98,11 @@ func (st *Store) DeleteHeld(ctx context.Context, destinationID string, sortKeys 
 
 // batchDelete deletes keys 25 per request, retrying unprocessed ones.
 func (st *Store) batchDelete(ctx context.Context, keys []map[string]types.AttributeValue) error {
-	for start := 0; start < len(keys); start += 25 {
-		var reqs []types.WriteRequest
-		for _, k := range keys[start:min(start+25, len(keys))] {
-			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
-		}
-		pending := map[string][]types.WriteRequest{st.Table: reqs}
-		for attempt := 0; len(pending[st.Table]) > 0; attempt++ {
-			if attempt > 8 {
-				return fmt.Errorf("batch delete: %d items still unprocessed", len(pending[st.Table]))
-			}
-			out, err := st.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-			if err != nil {
-				return fmt.Errorf("batch delete: %w", err)
-			}
-			pending = out.UnprocessedItems
-			if len(pending[st.Table]) > 0 {
-				time.Sleep(time.Duration(10<<attempt) * time.Millisecond)
-			}
-		}
+	reqs := make([]types.WriteRequest, len(keys))
+	for i, k := range keys {
+		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
 	}
-	return nil
+	return st.batchWrite(ctx, "batch delete", reqs)
 }
 
 // DeleteState removes the delivery state of a deleted destination, once the

@@ -470,7 +470,7 @@ func (st *Store) updateRecord(ctx context.Context, c history.Change) (applied bo
 	return true, history.Status(getS(out.Attributes, attrStatus)), nil
 }
 
-// Batch writes retry the items DynamoDB left unprocessed (throttling) a
+// Batch requests retry the items DynamoDB left unprocessed (throttling) a
 // few times with a growing pause, then give up with an error: the deliver
 // function's batch fails and is retried as a whole.
 const (
@@ -478,35 +478,53 @@ const (
 	batchFirstWait = 25 * time.Millisecond
 )
 
-// batchPut puts items 25 per BatchWriteItem (its limit).
-func (st *Store) batchPut(ctx context.Context, items []map[string]types.AttributeValue) error {
-	for start := 0; start < len(items); start += 25 {
-		var reqs []types.WriteRequest
-		for _, item := range items[start:min(start+25, len(items))] {
-			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+// retryUnprocessed makes a batch request with call until it leaves nothing
+// unprocessed, at most batchTries times, pausing longer each time.
+func retryUnprocessed(ctx context.Context, what string, call func() (left int, err error)) error {
+	for try := 1; ; try++ {
+		left, err := call()
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s: %w", what, err)
+		case left == 0:
+			return nil
+		case try == batchTries:
+			return fmt.Errorf("%s: %d items still unprocessed after %d tries", what, left, try)
 		}
-		pending := map[string][]types.WriteRequest{st.Table: reqs}
-		for try := 1; ; try++ {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w", what, ctx.Err())
+		case <-time.After(batchFirstWait << (try - 1)):
+		}
+	}
+}
+
+// batchWrite sends reqs 25 per BatchWriteItem (its limit).
+func (st *Store) batchWrite(ctx context.Context, what string, reqs []types.WriteRequest) error {
+	for start := 0; start < len(reqs); start += 25 {
+		pending := map[string][]types.WriteRequest{st.Table: reqs[start:min(start+25, len(reqs))]}
+		err := retryUnprocessed(ctx, what, func() (int, error) {
 			out, err := st.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
 			if err != nil {
-				return fmt.Errorf("batch write: %w", err)
+				return 0, err
 			}
 			pending = out.UnprocessedItems
-			left := len(pending[st.Table])
-			if left == 0 {
-				break
-			}
-			if try == batchTries {
-				return fmt.Errorf("batch write: %d items still unprocessed after %d tries", left, try)
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("batch write: %w", ctx.Err())
-			case <-time.After(batchFirstWait << (try - 1)):
-			}
+			return len(pending[st.Table]), nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// batchPut puts items with BatchWriteItem.
+func (st *Store) batchPut(ctx context.Context, items []map[string]types.AttributeValue) error {
+	reqs := make([]types.WriteRequest, len(items))
+	for i, item := range items {
+		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}
+	}
+	return st.batchWrite(ctx, "batch write", reqs)
 }
 
 // GetRecord reads an event's record, strongly consistent (an accepted

@@ -159,37 +159,39 @@ func (st *Store) readCounts(ctx context.Context, destinationID string, hours []t
 			keys = append(keys, key(pk, sk))
 		}
 		pending := map[string]types.KeysAndAttributes{st.Table: {Keys: keys}}
-		for try := 1; len(pending[st.Table].Keys) > 0; try++ {
+		err := retryUnprocessed(ctx, "read history counts of "+destinationID, func() (int, error) {
 			out, err := st.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
 			if err != nil {
-				return fmt.Errorf("read history counts of %s: %w", destinationID, err)
+				return 0, err
 			}
 			for _, item := range out.Responses[st.Table] {
-				hourMs, err := strconv.ParseInt(strings.SplitN(strings.TrimPrefix(getS(item, "sk"), skHourPrefix), "#", 2)[0], 10, 64)
-				if err != nil {
-					return fmt.Errorf("history count item %s: %w", getS(item, "sk"), err)
-				}
-				h := time.UnixMilli(hourMs).UTC()
-				for _, status := range history.Statuses {
-					if v, _ := strconv.Atoi(getN(item, string(status))); v > 0 {
-						if counts[h] == nil {
-							counts[h] = map[history.Status]int{}
-						}
-						counts[h][status] = v
-					}
+				if err := addCounts(item, counts); err != nil {
+					return 0, err
 				}
 			}
 			pending = out.UnprocessedKeys
-			if try == batchTries && len(pending[st.Table].Keys) > 0 {
-				return fmt.Errorf("read history counts of %s: keys still unprocessed after %d tries", destinationID, try)
+			return len(pending[st.Table].Keys), nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addCounts adds a count item's numbers to counts.
+func addCounts(item map[string]types.AttributeValue, counts map[time.Time]map[history.Status]int) error {
+	hourMs, err := strconv.ParseInt(strings.SplitN(strings.TrimPrefix(getS(item, "sk"), skHourPrefix), "#", 2)[0], 10, 64)
+	if err != nil {
+		return fmt.Errorf("history count item %s: %w", getS(item, "sk"), err)
+	}
+	h := time.UnixMilli(hourMs).UTC()
+	for _, status := range history.Statuses {
+		if v, _ := strconv.Atoi(getN(item, string(status))); v > 0 {
+			if counts[h] == nil {
+				counts[h] = map[history.Status]int{}
 			}
-			if len(pending[st.Table].Keys) > 0 {
-				select {
-				case <-ctx.Done():
-					return fmt.Errorf("read history counts: %w", ctx.Err())
-				case <-time.After(batchFirstWait << (try - 1)):
-				}
-			}
+			counts[h][status] = v
 		}
 	}
 	return nil

@@ -4,8 +4,6 @@
 package delivery_test
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"os"
 	"testing"
@@ -33,37 +31,9 @@ var settings = map[string]string{
 }
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "hooksentry-delivery-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	ca = testkit.NewCA(&stacktest.SetupTB{}, dir)
-	settings["HOOKSENTRY_EXTRA_CA_FILE"] = ca.File
-	names := localstack.DefaultNames()
-	names.VisibilityTimeout = 30 * time.Second
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var logw *os.File
-	if os.Getenv("HOOKSENTRY_TEST_LOGS") != "" {
-		logw = os.Stderr
-	}
-	opts := localstack.Options{StateDir: dir, Addr: "127.0.0.1:0", Names: names, Settings: settings, Workers: 4, SweepInterval: 300 * time.Millisecond}
-	if logw != nil {
-		opts.Log = logw
-	}
-	stack, err = localstack.Start(ctx, opts)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start local stack:", err)
-		return 1
-	}
-	defer stack.Close()
-	return m.Run()
+	os.Exit(stacktest.Run(m, "delivery", settings, localstack.Options{Workers: 4, SweepInterval: 300 * time.Millisecond}, func(st *localstack.Stack, c *testkit.CA) {
+		stack, ca = st, c
+	}))
 }
 
 // The suite's stack, in the shared helpers' words.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -79,3 +80,36 @@ type SetupTB struct{ testing.TB }
 func (SetupTB) Helper()                        {}
 func (SetupTB) Fatal(args ...any)              { panic(fmt.Sprint(args...)) }
 func (SetupTB) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
+
+// Run is a TestMain for a suite that runs one whole stack: a state
+// directory, a test CA that deliveries trust (HOOKSENTRY_EXTRA_CA_FILE is
+// added to settings), the stack started with opts (its StateDir, Addr,
+// Names and Settings filled in; HOOKSENTRY_TEST_LOGS=1 shows its logs),
+// started called with them, then the tests; it tears everything down and
+// returns the exit code.
+func Run(m *testing.M, name string, settings map[string]string, opts localstack.Options, started func(*localstack.Stack, *testkit.CA)) int {
+	dir, err := os.MkdirTemp("", "hooksentry-"+name+"-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ca := testkit.NewCA(&SetupTB{}, dir)
+	settings["HOOKSENTRY_EXTRA_CA_FILE"] = ca.File
+	names := localstack.DefaultNames()
+	names.VisibilityTimeout = 30 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	opts.StateDir, opts.Addr, opts.Names, opts.Settings = dir, "127.0.0.1:0", names, settings
+	if os.Getenv("HOOKSENTRY_TEST_LOGS") != "" {
+		opts.Log = os.Stderr
+	}
+	st, err := localstack.Start(ctx, opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start local stack:", err)
+		return 1
+	}
+	defer st.Close()
+	started(st, ca)
+	return m.Run()
+}

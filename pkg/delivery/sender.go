@@ -117,6 +117,9 @@ func (s *Sender) post(ctx context.Context, d destination.Destination, creds dest
 	req.Header.Set(event.HeaderEventID, m.EventID)
 	req.Header.Set(event.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(event.HeaderAttempt, strconv.Itoa(m.AttemptNumber()))
+	if m.Verified != "" {
+		req.Header.Set(event.HeaderVerified, m.Verified)
+	}
 	// Signed over the same id and timestamp the headers carry; each post
 	// (the JwtBearer retry too) signs its own timestamp.
 	if sig := signatureHeader(keys, m.EventID, now, m.Body); sig != "" {

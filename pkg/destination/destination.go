@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hooksentry/hooksentry/pkg/dedup"
 	"github.com/hooksentry/hooksentry/pkg/kmscontext"
+	"github.com/hooksentry/hooksentry/pkg/verify"
 )
 
 // Status is the delivery state of a destination.
@@ -81,7 +83,31 @@ type Destination struct {
 	Signing          *Sealed
 	PrevSigning      *Sealed
 	PrevSigningUntil time.Time
-	Version          int64 // optimistic-concurrency counter, bumped by every write
+	// Verification and Deduplication are checked at ingest (CONTRACT §2);
+	// nil when not configured.
+	Verification  *Verification
+	Deduplication *Deduplication
+	Version       int64 // optimistic-concurrency counter, bumped by every write
+}
+
+// Verification is how ingest checks that a request was signed by its
+// sender: the scheme's settings, and its secret sealed like credentials.
+type Verification struct {
+	Config verify.Config
+	Secret Sealed
+}
+
+// Deduplication is the key that makes two ingest requests the same event,
+// and how long an accepted key is remembered.
+type Deduplication struct {
+	Key    dedup.Key
+	Window time.Duration
+}
+
+// ChecksAtIngest reports whether ingest must read the destination to
+// accept an event for it: only then does it pay for the read.
+func (d Destination) ChecksAtIngest() bool {
+	return d.Verification != nil || d.Deduplication != nil
 }
 
 // Sealed is envelope-encrypted credentials: the AES-GCM ciphertext and the
@@ -113,6 +139,16 @@ func EncryptionContext(tenantID, destinationID string) map[string]string {
 		kmscontext.TenantID:      tenantID,
 		kmscontext.DestinationID: destinationID,
 		kmscontext.Purpose:       kmscontext.PurposeDestinationCredentials,
+	}
+}
+
+// VerificationContext binds a sealed verification secret to its tenant and
+// destination, under a purpose of its own: only ingest may open it.
+func VerificationContext(tenantID, destinationID string) map[string]string {
+	return map[string]string{
+		kmscontext.TenantID:      tenantID,
+		kmscontext.DestinationID: destinationID,
+		kmscontext.Purpose:       kmscontext.PurposeVerificationSecret,
 	}
 }
 

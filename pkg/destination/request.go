@@ -11,6 +11,7 @@ import (
 
 	"github.com/hooksentry/hooksentry/pkg/apperror"
 	"github.com/hooksentry/hooksentry/pkg/event"
+	"github.com/hooksentry/hooksentry/pkg/verify"
 )
 
 // CreateInput is a validated create request.
@@ -19,6 +20,8 @@ type CreateInput struct {
 	ServerRateLimit int
 	AuthType        AuthType
 	Credentials     *Credentials
+	Verification    *VerificationInput // nil: none
+	Deduplication   *Deduplication     // nil: none
 }
 
 // Patch is a validated update request; nil fields are left unchanged.
@@ -29,7 +32,30 @@ type Patch struct {
 	AuthType        *AuthType
 	Credentials     *Credentials
 	RemoveAuth      bool
+	// Verification replaces the verification; RemoveVerification (null
+	// in the request) removes it. The same for Deduplication.
+	Verification        *VerificationInput
+	RemoveVerification  bool
+	Deduplication       *Deduplication
+	RemoveDeduplication bool
 }
+
+// VerificationInput is a validated verification setting with its secret
+// in plain text, which exists only until it is sealed.
+type VerificationInput struct {
+	Config verify.Config
+	Secret string
+}
+
+// The request members of create and update. Members of the destination
+// JSON that cannot be written (readOnly) are accepted and ignored, so a
+// client may send back what it read; any other member is refused, so a
+// misspelt or not yet supported setting is never silently dropped.
+var (
+	createMembers = []string{"url", "serverRateLimit", "authType", "credentials", "verification", "deduplication"}
+	patchMembers  = []string{"url", "serverRateLimit", "status", "authType", "credentials", "removeAuth", "verification", "deduplication"}
+	readOnly      = []string{"id", "tenantId", "status", "createdAt", "updatedAt"}
+)
 
 // URLPolicy refuses URLs that the deployment must never call, such as IP
 // literals in private ranges outside local mode. Nil allows every URL that
@@ -40,18 +66,37 @@ type URLPolicy func(u *url.URL) error
 // because CONTRACT §1 matches request property names case-insensitively.
 type object map[string]json.RawMessage
 
-func decodeObject(body []byte) (object, error) {
+// decodeObject decodes a request body, refusing members outside allowed
+// and readOnly.
+func decodeObject(body []byte, allowed []string) (object, error) {
 	members, err := objectMembers(body)
 	if err != nil {
 		return nil, apperror.Validation(apperror.FieldError{Field: "body", Message: bodyProblem(err)})
 	}
 	obj := make(object, len(members))
+	var f apperror.Fields
 	for _, m := range members {
+		if !containsFold(allowed, m.name) && !containsFold(readOnly, m.name) {
+			f.Add(m.name, "is not a property of a destination request (one of %s)", strings.Join(allowed, ", "))
+			continue
+		}
 		// A later spelling of the same name wins, as in encoding/json, so
 		// the outcome does not depend on map iteration order.
 		obj[strings.ToLower(m.name)] = m.value
 	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
 	return obj, nil
+}
+
+func containsFold(names []string, name string) bool {
+	for _, n := range names {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
 }
 
 type member struct {
@@ -113,6 +158,13 @@ func bodyProblem(err error) string {
 	default:
 		return "must be a JSON object: malformed JSON"
 	}
+}
+
+// null reports whether the property is sent as null: in an update, null
+// removes an optional setting.
+func (o object) null(name string) bool {
+	v, ok := o[strings.ToLower(name)]
+	return ok && bytes.Equal(bytes.TrimSpace(v), []byte("null"))
 }
 
 // present reports whether the property exists and is not null: clients that
@@ -177,7 +229,7 @@ func (o object) rateLimit(f *apperror.Fields, name string) (int, bool) {
 
 // ParseCreate decodes and validates a create request body.
 func ParseCreate(body []byte, policy URLPolicy) (CreateInput, error) {
-	obj, err := decodeObject(body)
+	obj, err := decodeObject(body, createMembers)
 	if err != nil {
 		return CreateInput{}, err
 	}
@@ -193,6 +245,12 @@ func ParseCreate(body []byte, policy URLPolicy) (CreateInput, error) {
 		in.ServerRateLimit = n
 	}
 	in.AuthType, in.Credentials = parseAuth(&f, obj, AuthNone, policy, true)
+	if raw, ok := obj.present("verification"); ok {
+		in.Verification = parseVerification(&f, raw)
+	}
+	if raw, ok := obj.present("deduplication"); ok {
+		in.Deduplication = parseDeduplication(&f, raw)
+	}
 	if err := f.Err(); err != nil {
 		return CreateInput{}, err
 	}
@@ -203,7 +261,7 @@ func ParseCreate(body []byte, policy URLPolicy) (CreateInput, error) {
 // auth type the destination has now, because credentials sent alone replace
 // the secret of that type.
 func ParsePatch(body []byte, current AuthType, policy URLPolicy) (Patch, error) {
-	obj, err := decodeObject(body)
+	obj, err := decodeObject(body, patchMembers)
 	if err != nil {
 		return Patch{}, err
 	}
@@ -242,6 +300,14 @@ func ParsePatch(body []byte, current AuthType, policy URLPolicy) (Patch, error) 
 			p.AuthType, p.Credentials = &at, creds
 		}
 	}
+	if raw, ok := obj.present("verification"); ok {
+		p.Verification = parseVerification(&f, raw)
+	}
+	p.RemoveVerification = obj.null("verification")
+	if raw, ok := obj.present("deduplication"); ok {
+		p.Deduplication = parseDeduplication(&f, raw)
+	}
+	p.RemoveDeduplication = obj.null("deduplication")
 	if err := f.Err(); err != nil {
 		return Patch{}, err
 	}

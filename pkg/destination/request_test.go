@@ -86,8 +86,8 @@ func TestParseCreateValid(t *testing.T) {
 			want: destination.CreateInput{URL: longURL(2048), ServerRateLimit: 5},
 		},
 		{
-			name: "unknown properties are ignored",
-			body: `{"url":"https://example.com","comment":{"x":[1,2]}}`,
+			name: "read-only properties of the destination JSON are ignored",
+			body: `{"url":"https://example.com","id":"x","TenantId":"y","status":"Active","createdAt":"z","updatedAt":1}`,
 			want: destination.CreateInput{URL: "https://example.com", ServerRateLimit: 5},
 		},
 		{
@@ -168,6 +168,8 @@ func TestParseCreateInvalid(t *testing.T) {
 		{"rate limit boolean", `{"url":"https://example.com","serverRateLimit":true}`, []string{"serverRateLimit"}},
 		{"rate limit huge", `{"url":"https://example.com","serverRateLimit":1e400}`, []string{"serverRateLimit"}},
 		{"unknown authType", `{"url":"https://example.com","authType":"OAuth","credentials":{"token":"t"}}`, []string{"authType"}},
+		{"unknown property", `{"url":"https://example.com","comment":{"x":[1,2]}}`, []string{"comment"}},
+		{"removeAuth is not a create property", `{"url":"https://example.com","removeAuth":true}`, []string{"removeAuth"}},
 		{"empty authType", `{"url":"https://example.com","authType":"","credentials":{"token":"t"}}`, []string{"authType"}},
 		{"authType not a string", `{"url":"https://example.com","authType":1,"credentials":{"token":"t"}}`, []string{"authType"}},
 		{"authType without credentials", `{"url":"https://example.com","authType":"BearerToken"}`, []string{"credentials"}},
@@ -384,6 +386,7 @@ func TestParsePatchInvalid(t *testing.T) {
 		{"status Suspended", `{"status":"Suspended"}`, destination.AuthNone, []string{"status"}},
 		{"status unknown", `{"status":"paused"}`, destination.AuthNone, []string{"status"}},
 		{"status not a string", `{"status":1}`, destination.AuthNone, []string{"status"}},
+		{"unknown property", `{"verificaton":{"type":"Stripe","secret":"s"}}`, destination.AuthNone, []string{"verificaton"}},
 		{"url http", `{"url":"http://example.com"}`, destination.AuthNone, []string{"url"}},
 		{"url empty", `{"url":""}`, destination.AuthNone, []string{"url"}},
 		{"url too long", `{"url":"` + longURL(2049) + `"}`, destination.AuthNone, []string{"url"}},

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hooksentry/hooksentry/pkg/apperror"
+	"github.com/hooksentry/hooksentry/pkg/verify"
 )
 
 // Store persists destinations, tenants and ingest-token lookups.
@@ -112,6 +113,10 @@ func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput) (
 	if err := s.setCredentials(ctx, &d, in.AuthType, in.Credentials); err != nil {
 		return Destination{}, Issued{}, err
 	}
+	if err := s.setVerification(ctx, &d, in.Verification); err != nil {
+		return Destination{}, Issued{}, err
+	}
+	d.Deduplication = in.Deduplication
 	if err := s.Store.CreateDestination(ctx, d); err != nil {
 		return Destination{}, Issued{}, fmt.Errorf("store destination: %w", err)
 	}
@@ -202,6 +207,20 @@ func (s *Service) Update(ctx context.Context, tenantID, id string, body []byte) 
 				return Destination{}, err
 			}
 		}
+		if p.RemoveVerification {
+			next.Verification = nil
+		}
+		if p.Verification != nil {
+			if err := s.setVerification(ctx, &next, p.Verification); err != nil {
+				return Destination{}, err
+			}
+		}
+		if p.RemoveDeduplication {
+			next.Deduplication = nil
+		}
+		if p.Deduplication != nil {
+			next.Deduplication = p.Deduplication
+		}
 		next.UpdatedAt = s.now()
 		saved, err := s.Store.UpdateDestination(ctx, next, reset)
 		if apperror.CodeOf(err) == apperror.Conflict && attempt < 5 {
@@ -276,6 +295,40 @@ func (s *Service) setCredentials(ctx context.Context, d *Destination, at AuthTyp
 	}
 	d.AuthType, d.Sealed = at, &sealed
 	return nil
+}
+
+// setVerification seals the verification secret for d, bound to its tenant
+// and id under the verification purpose; nil in removes nothing.
+func (s *Service) setVerification(ctx context.Context, d *Destination, in *VerificationInput) error {
+	if in == nil {
+		return nil
+	}
+	plain := []byte(in.Secret)
+	sealed, err := s.Sealer.Seal(ctx, plain, VerificationContext(d.TenantID, d.ID))
+	clear(plain)
+	if err != nil {
+		return fmt.Errorf("seal verification secret: %w", err)
+	}
+	d.Verification = &Verification{Config: in.Config, Secret: sealed}
+	return nil
+}
+
+// OpenVerificationKey decrypts a destination's verification secret and
+// returns the HMAC key of its scheme, for ingest.
+func OpenVerificationKey(ctx context.Context, sealer Sealer, d Destination) ([]byte, error) {
+	if d.Verification == nil {
+		return nil, errors.New("destination has no verification")
+	}
+	plain, err := sealer.Open(ctx, d.Verification.Secret, VerificationContext(d.TenantID, d.ID))
+	if err != nil {
+		return nil, fmt.Errorf("open verification secret of destination %s: %w", d.ID, err)
+	}
+	defer clear(plain)
+	key, err := verify.Key(d.Verification.Config.Scheme, string(plain))
+	if err != nil {
+		return nil, fmt.Errorf("verification secret of destination %s: %w", d.ID, err)
+	}
+	return key, nil
 }
 
 // OpenCredentials decrypts a destination's credentials for a delivery.

@@ -46,3 +46,12 @@ func WellFormedIngestToken(s string) bool {
 	}
 	return true
 }
+
+// TokenOwner is what an ingest token resolves to. Checks says that the
+// destination may have checks at ingest (verification, deduplication), so
+// ingest must read it; without, ingest needs nothing else.
+type TokenOwner struct {
+	DestinationID string
+	TenantID      string
+	Checks        bool
+}

@@ -46,6 +46,7 @@ type Message struct {
 	Recorded      bool        `json:"rc,omitempty"`    // its history record exists (an earlier attempt, hold or replay wrote it)
 	Manual        bool        `json:"mn,omitempty"`    // the next attempt is the first of a manual replay
 	Prior         int         `json:"pa,omitempty"`    // attempts made before the current replay; history numbers on from here
+	Verified      string      `json:"vf,omitempty"`    // the verification scheme the ingest request passed (HookSentry-Verified)
 
 	RawBody bool `json:"rb,omitempty"` // wire framing only: the body follows the header (Encode sets, Decode clears)
 }

@@ -16,6 +16,7 @@ const (
 	HeaderEventID   = "HookSentry-Event-Id"  // the event id, the same on every attempt and replay
 	HeaderTimestamp = "HookSentry-Timestamp" // Unix seconds of this attempt
 	HeaderAttempt   = "HookSentry-Attempt"   // Message.AttemptNumber()
+	HeaderVerified  = "HookSentry-Verified"  // Message.Verified: the scheme the ingest request passed
 )
 
 // reservation says why a header name is reserved. This is the one

@@ -1,6 +1,7 @@
 // Package ingest owns the public ingest route (CONTRACT §2): resolving an
-// ingest token by its hash, bounding the body, and making the event durable
-// on the delivery queue before answering 202.
+// ingest token by its hash, bounding the body, checking the destination's
+// verification and deduplication, and making the event durable on the
+// delivery queue before answering 202.
 package ingest
 
 import (
@@ -20,7 +21,13 @@ import (
 
 // Tokens resolves ingest-token hashes.
 type Tokens interface {
-	ResolveIngestToken(ctx context.Context, hash string) (destinationID, tenantID string, found bool, err error)
+	LookupIngestToken(ctx context.Context, hash string) (destination.TokenOwner, bool, error)
+}
+
+// Destinations reads the destination of a token whose owner has checks.
+// GetDestination returns an apperror NotFound error for an unknown id.
+type Destinations interface {
+	GetDestination(ctx context.Context, id string) (destination.Destination, error)
 }
 
 // Queue makes an event durable (an event.Publisher): once Publish returns
@@ -29,12 +36,20 @@ type Queue interface {
 	Publish(ctx context.Context, m event.Message) error
 }
 
-// Handler serves POST /ingest/{token}.
+// Handler serves POST /ingest/{token}. Destinations, Sealer and Claims
+// are needed only for destinations with checks (verification,
+// deduplication); a request for one is refused while they are missing.
 type Handler struct {
-	Tokens Tokens
-	Queue  Queue
-	Log    *slog.Logger
-	Now    func() time.Time
+	Tokens       Tokens
+	Destinations Destinations
+	Sealer       destination.Sealer // opens verification secrets
+	Claims       Claims
+	Queue        Queue
+	Log          *slog.Logger
+	Now          func() time.Time
+	// Tolerance is the allowed skew of timestamped signatures;
+	// verify.DefaultTolerance when zero.
+	Tolerance time.Duration
 }
 
 // Path is the API Gateway route of the ingest function.
@@ -42,14 +57,14 @@ const Path = "/ingest/{token}"
 
 // ServeHTTP accepts one webhook.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id, err := h.accept(r)
+	a, err := h.accept(r)
 	if err != nil {
 		httpapi.WriteError(w, r, h.Log, err)
 		return
 	}
 	// The same bytes json.NewEncoder(w).Encode(map[string]string{...})
 	// writes, without the map and the encoder.
-	out, _ := json.Marshal(accepted{EventID: id})
+	out, _ := json.Marshal(a)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
 	_, _ = w.Write(append(out, '\n'))
@@ -57,30 +72,37 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // accepted is the 202 answer (CONTRACT §2).
 type accepted struct {
-	EventID string `json:"eventId"`
+	EventID   string `json:"eventId"`
+	Duplicate bool   `json:"duplicate,omitempty"`
 }
 
-func (h *Handler) accept(r *http.Request) (string, error) {
+func invalidToken() error {
+	return apperror.New(apperror.Unauthorized, "The ingest token is not valid.")
+}
+
+func (h *Handler) accept(r *http.Request) (accepted, error) {
 	if r.Method != http.MethodPost {
-		return "", apperror.New(apperror.NotFound, "No route matches this request.")
+		return accepted{}, apperror.New(apperror.NotFound, "No route matches this request.")
 	}
 	token := strings.TrimPrefix(r.URL.Path, "/ingest/")
 	if strings.Contains(token, "/") || !destination.WellFormedIngestToken(token) {
-		return "", apperror.New(apperror.Unauthorized, "The ingest token is not valid.")
+		return accepted{}, invalidToken()
 	}
 	body, err := lambdahttp.ReadBody(r.Body, r.ContentLength, event.MaxBodySize)
 	if err != nil {
-		return "", apperror.New(apperror.Invalid, "The request body could not be read.")
+		return accepted{}, apperror.New(apperror.Invalid, "The request body could not be read.")
 	}
 	if len(body) > event.MaxBodySize {
-		return "", apperror.New(apperror.TooLarge, "The body exceeds %d bytes.", event.MaxBodySize)
+		return accepted{}, apperror.New(apperror.TooLarge, "The body exceeds %d bytes.", event.MaxBodySize)
 	}
-	destID, tenantID, found, err := h.Tokens.ResolveIngestToken(r.Context(), destination.HashIngestToken(token))
+	ctx := r.Context()
+	hash := destination.HashIngestToken(token)
+	owner, found, err := h.Tokens.LookupIngestToken(ctx, hash)
 	if err != nil {
-		return "", err
+		return accepted{}, err
 	}
 	if !found {
-		return "", apperror.New(apperror.Unauthorized, "The ingest token is not valid.")
+		return accepted{}, invalidToken()
 	}
 	now := time.Now()
 	if h.Now != nil {
@@ -88,16 +110,19 @@ func (h *Handler) accept(r *http.Request) (string, error) {
 	}
 	m := event.Message{
 		Version:       1,
-		EventID:       event.NewID(destID, now),
-		DestinationID: destID,
-		TenantID:      tenantID,
+		EventID:       event.NewID(owner.DestinationID, now),
+		DestinationID: owner.DestinationID,
+		TenantID:      owner.TenantID,
 		ReceivedAt:    now.UnixMilli(),
 		ContentType:   r.Header.Get("Content-Type"),
 		Headers:       event.Forwardable(r.Header),
 		Body:          body,
 	}
-	if err := h.Queue.Publish(r.Context(), m); err != nil {
-		return "", err
+	if !owner.Checks {
+		if err := h.Queue.Publish(ctx, m); err != nil {
+			return accepted{}, err
+		}
+		return accepted{EventID: m.EventID}, nil
 	}
-	return m.EventID, nil
+	return h.acceptChecked(ctx, r.Header, hash, m, now)
 }

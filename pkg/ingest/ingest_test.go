@@ -29,15 +29,15 @@ type fakeTokens struct {
 	lookups int
 }
 
-func (f *fakeTokens) ResolveIngestToken(_ context.Context, hash string) (string, string, bool, error) {
+func (f *fakeTokens) LookupIngestToken(_ context.Context, hash string) (destination.TokenOwner, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lookups++
 	if f.err != nil {
-		return "", "", false, f.err
+		return destination.TokenOwner{}, false, f.err
 	}
 	v, ok := f.byHash[hash]
-	return v[0], v[1], ok, nil
+	return destination.TokenOwner{DestinationID: v[0], TenantID: v[1]}, ok, nil
 }
 
 // fakeQueue records enqueued messages.

@@ -42,6 +42,9 @@ func destinationItem(d destination.Destination) map[string]types.AttributeValue 
 	for k, v := range signingAttributes(d) {
 		item[k] = v
 	}
+	for k, v := range checkAttributes(d) {
+		item[k] = v
+	}
 	return item
 }
 
@@ -92,6 +95,9 @@ func DecodeDestination(item map[string]types.AttributeValue) (destination.Destin
 	if _, ok := item["sigCiphertext"]; ok {
 		d.Signing = &destination.Sealed{Ciphertext: getB(item, "sigCiphertext"), EncryptedKey: getB(item, "sigKey")}
 	}
+	if err := decodeChecks(item, &d); err != nil {
+		return destination.Destination{}, err
+	}
 	if _, ok := item["prevSigCiphertext"]; ok {
 		until, err := time.Parse(timeLayout, getS(item, "prevSigUntil"))
 		if err != nil {
@@ -103,19 +109,24 @@ func DecodeDestination(item map[string]types.AttributeValue) (destination.Destin
 	return d, nil
 }
 
-func tokenItem(hash string, d destination.Destination) map[string]types.AttributeValue {
+// tokenItem is the lookup item of an ingest token of d, as d will be at
+// version: flagged (checksVersion) when d has checks at ingest.
+func tokenItem(hash string, d destination.Destination, version int64) map[string]types.AttributeValue {
 	pk, sk := IngestTokenKey(hash)
 	item := key(pk, sk)
 	item["type"] = s("IngestToken")
 	item["destinationId"] = s(d.ID)
 	item["tenantId"] = s(d.TenantID)
+	if d.ChecksAtIngest() {
+		item[checksVersion] = n(strconv.FormatInt(version, 10))
+	}
 	return item
 }
 
 // CreateDestination writes the token lookup first, then the destination: a
 // crash in between leaves only a token nobody was ever shown.
 func (st *Store) CreateDestination(ctx context.Context, d destination.Destination) error {
-	if err := st.putNew(ctx, tokenItem(d.TokenHash, d)); err != nil {
+	if err := st.putNew(ctx, tokenItem(d.TokenHash, d, d.Version)); err != nil {
 		return fmt.Errorf("put ingest token of %s: %w", d.ID, err)
 	}
 	if err := st.putNew(ctx, destinationItem(d)); err != nil {
@@ -200,6 +211,13 @@ func (st *Store) UpdateDestination(ctx context.Context, d destination.Destinatio
 	}
 	expected := d.Version
 	d.Version++
+	if d.ChecksAtIngest() {
+		// Flagged before the destination has its checks: ingest never
+		// sees checks configured yet skips them.
+		if err := st.flagChecks(ctx, d.TokenHash, d.Version); err != nil {
+			return destination.Destination{}, err
+		}
+	}
 	_, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 st.table(),
 		Item:                      destinationItem(d),
@@ -211,6 +229,9 @@ func (st *Store) UpdateDestination(ctx context.Context, d destination.Destinatio
 	}
 	if err != nil {
 		return destination.Destination{}, fmt.Errorf("put destination %s: %w", d.ID, err)
+	}
+	if !d.ChecksAtIngest() {
+		st.unflagChecks(ctx, d.TokenHash, d.Version)
 	}
 	return d, nil
 }
@@ -263,7 +284,7 @@ func (st *Store) ReplaceIngestToken(ctx context.Context, d destination.Destinati
 	if err := st.deleteToken(ctx, d.TokenHash); err != nil {
 		return err
 	}
-	if err := st.putNew(ctx, tokenItem(newHash, d)); err != nil {
+	if err := st.putNew(ctx, tokenItem(newHash, d, d.Version+1)); err != nil {
 		return fmt.Errorf("put ingest token of %s: %w", d.ID, err)
 	}
 	pk, sk := DestinationKey(d.ID)
@@ -324,20 +345,30 @@ func (st *Store) ReplaceSigningSecret(ctx context.Context, d destination.Destina
 	return nil
 }
 
-// ResolveIngestToken returns the destination and tenant a token belongs to,
-// with a strongly consistent read so a replaced token fails at once.
+// ResolveIngestToken returns the destination and tenant a token belongs to
+// (LookupIngestToken without the checks flag).
 func (st *Store) ResolveIngestToken(ctx context.Context, hash string) (destinationID, tenantID string, found bool, err error) {
+	o, found, err := st.LookupIngestToken(ctx, hash)
+	return o.DestinationID, o.TenantID, found, err
+}
+
+// LookupIngestToken returns what a token belongs to, with a strongly
+// consistent read so a replaced token fails at once.
+func (st *Store) LookupIngestToken(ctx context.Context, hash string) (destination.TokenOwner, bool, error) {
 	pk, sk := IngestTokenKey(hash)
 	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: st.table(), Key: key(pk, sk), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return "", "", false, fmt.Errorf("get ingest token: %w", err)
+		return destination.TokenOwner{}, false, fmt.Errorf("get ingest token: %w", err)
 	}
 	if len(out.Item) == 0 {
-		return "", "", false, nil
+		return destination.TokenOwner{}, false, nil
 	}
-	return getS(out.Item, "destinationId"), getS(out.Item, "tenantId"), true, nil
+	_, checks := out.Item[checksVersion]
+	return destination.TokenOwner{
+		DestinationID: getS(out.Item, "destinationId"), TenantID: getS(out.Item, "tenantId"), Checks: checks,
+	}, true, nil
 }
 
 // ResetBreaker clears the circuit breaker of a destination.

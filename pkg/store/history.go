@@ -79,6 +79,7 @@ func names(attrs ...string) map[string]string {
 type content struct {
 	ContentType string      `json:"ct,omitempty"`
 	Headers     [][2]string `json:"h,omitempty"`
+	Verified    string      `json:"vf,omitempty"` // the scheme the ingest request passed, for replays
 }
 
 // flaters are reused: a flate.Writer allocates about 800 KB, which would
@@ -95,8 +96,8 @@ var flaters = sync.Pool{New: func() any {
 // clears its match tables on every Reset, which for a 1 KiB body costs
 // more than the compression itself; BestSpeed's output is only 1-3 %
 // larger (bench's body: 527 bytes instead of 520, still one write unit).
-func compressContent(contentType string, headers [][2]string, body []byte) ([]byte, error) {
-	head, err := json.Marshal(content{ContentType: contentType, Headers: headers})
+func compressContent(c content, body []byte) ([]byte, error) {
+	head, err := json.Marshal(c)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +234,7 @@ func (st *Store) retention() time.Duration {
 // included.
 func (st *Store) recordItem(c history.Change, pk, sk string) (map[string]types.AttributeValue, error) {
 	m := c.Event
-	z, err := compressContent(m.ContentType, m.Headers, m.Body)
+	z, err := compressContent(content{ContentType: m.ContentType, Headers: m.Headers, Verified: m.Verified}, m.Body)
 	if err != nil {
 		return nil, fmt.Errorf("compress event %s: %w", m.EventID, err)
 	}
@@ -553,7 +554,7 @@ func (st *Store) GetRecord(ctx context.Context, eventID string, now time.Time) (
 	if err != nil {
 		return history.Record{}, false, fmt.Errorf("record of %s: content: %w", eventID, err)
 	}
-	r.ContentType, r.Headers, r.Body = c.ContentType, c.Headers, body
+	r.ContentType, r.Headers, r.Body, r.Verified = c.ContentType, c.Headers, body, c.Verified
 	list, _ := out.Item[attrAttempts].(*types.AttributeValueMemberL)
 	failed := false
 	if list != nil {

@@ -27,7 +27,17 @@ const (
 	skRecordPrefix   = "E#"
 	skResponsePrefix = "A#"
 	skHourPrefix     = "H#"
+
+	dedupPKPrefix = "DEDUP#"
+	skDedup       = "DEDUP"
 )
+
+// DedupKey addresses the deduplication claim of a key fingerprint of a
+// destination: a partition per claim, so claims of a busy destination
+// spread over the table.
+func DedupKey(destinationID, fingerprint string) (pk, sk string) {
+	return dedupPKPrefix + destinationID + "#" + fingerprint, skDedup
+}
 
 // TenantKey addresses a tenant.
 func TenantKey(tenantID string) (pk, sk string) { return "TENANT#" + tenantID, skTenant }

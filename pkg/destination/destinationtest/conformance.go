@@ -9,7 +9,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hooksentry/hooksentry/pkg/apperror"
+	"github.com/hooksentry/hooksentry/pkg/dedup"
 	"github.com/hooksentry/hooksentry/pkg/destination"
+	"github.com/hooksentry/hooksentry/pkg/verify"
 )
 
 // ConformanceStore is a destination.Store plus the two operations the
@@ -19,6 +21,7 @@ type ConformanceStore interface {
 	destination.Store
 	AddTenant(ctx context.Context, tenantID string) error
 	ResolveIngestToken(ctx context.Context, hash string) (destinationID, tenantID string, found bool, err error)
+	LookupIngestToken(ctx context.Context, hash string) (destination.TokenOwner, bool, error)
 }
 
 // RunStoreConformance checks the behaviour every destination.Store must
@@ -36,6 +39,8 @@ func RunStoreConformance(t *testing.T, s ConformanceStore) {
 	t.Run("ReplaceIngestToken", func(t *testing.T) { testReplaceToken(t, s) })
 	t.Run("ReplaceIngestTokenConflict", func(t *testing.T) { testReplaceTokenConflict(t, s) })
 	t.Run("ReplaceSigningSecret", func(t *testing.T) { testReplaceSigningSecret(t, s) })
+	t.Run("ChecksRoundTrip", func(t *testing.T) { testChecksRoundTrip(t, s) })
+	t.Run("TokenFlagsChecks", func(t *testing.T) { testTokenFlagsChecks(t, s) })
 }
 
 // NewTenant adds a tenant with a random id and returns the id.
@@ -420,4 +425,95 @@ func testReplaceSigningSecret(t *testing.T, s ConformanceStore) {
 	}
 	err = s.ReplaceSigningSecret(ctx, updated)
 	wantCode(t, "ReplaceSigningSecret of a deleted destination", err, apperror.NotFound)
+}
+
+func withChecks(d *destination.Destination) {
+	d.Verification = &destination.Verification{
+		Config: verify.Config{Scheme: verify.Hmac, Header: "X-Signature", Algorithm: "sha512", Encoding: "base64", Prefix: "sha512="},
+		Secret: destination.Sealed{Ciphertext: []byte{9, 8, 7}, EncryptedKey: []byte("verification-data-key")},
+	}
+	key, err := dedup.ParseKey("body:data.id")
+	if err != nil {
+		panic(err)
+	}
+	d.Deduplication = &destination.Deduplication{Key: key, Window: 90 * time.Minute}
+}
+
+// testChecksRoundTrip: verification (with its sealed secret) and
+// deduplication survive create and update, and an update removes them.
+func testChecksRoundTrip(t *testing.T, s ConformanceStore) {
+	ctx := context.Background()
+	d := mustCreate(t, s, NewDestination(NewTenant(t, s), time.Now(), withChecks))
+	sameDestination(t, "GetDestination of a destination with checks", mustGet(t, s, d.ID), d)
+
+	stripe := d
+	stripe.Verification = &destination.Verification{
+		Config: verify.Config{Scheme: verify.Stripe},
+		Secret: destination.Sealed{Ciphertext: []byte{1}, EncryptedKey: []byte("k2")},
+	}
+	stripe.Deduplication = nil
+	saved, err := s.UpdateDestination(ctx, stripe, false)
+	if err != nil {
+		t.Fatalf("UpdateDestination: %v", err)
+	}
+	sameDestination(t, "GetDestination after changing the checks", mustGet(t, s, d.ID), saved)
+
+	none := saved
+	none.Verification = nil
+	saved, err = s.UpdateDestination(ctx, none, false)
+	if err != nil {
+		t.Fatalf("UpdateDestination: %v", err)
+	}
+	got := mustGet(t, s, d.ID)
+	if got.Verification != nil || got.Deduplication != nil {
+		t.Errorf("after removing the checks: verification %+v, deduplication %+v; want none", got.Verification, got.Deduplication)
+	}
+	sameDestination(t, "GetDestination after removing the checks", got, saved)
+}
+
+// testTokenFlagsChecks: the ingest token says when its destination has
+// checks (ingest reads the destination only then), through create,
+// update and token replacement.
+func testTokenFlagsChecks(t *testing.T, s ConformanceStore) {
+	ctx := context.Background()
+	tenant := NewTenant(t, s)
+	wantChecks := func(what, hash string, want bool) {
+		t.Helper()
+		o, found, err := s.LookupIngestToken(ctx, hash)
+		if err != nil || !found {
+			t.Fatalf("%s: LookupIngestToken: found %v, %v", what, found, err)
+		}
+		if o.Checks != want {
+			t.Errorf("%s: Checks = %v, want %v", what, o.Checks, want)
+		}
+	}
+	plain := mustCreate(t, s, NewDestination(tenant, time.Now(), nil))
+	wantChecks("created without checks", plain.TokenHash, false)
+	checked := mustCreate(t, s, NewDestination(tenant, time.Now(), withChecks))
+	wantChecks("created with checks", checked.TokenHash, true)
+	if o, _, _ := s.LookupIngestToken(ctx, checked.TokenHash); o.DestinationID != checked.ID || o.TenantID != tenant {
+		t.Errorf("LookupIngestToken = %+v, want destination %s of tenant %s", o, checked.ID, tenant)
+	}
+
+	withDedup := plain
+	withChecks(&withDedup)
+	withDedup.Verification = nil
+	saved, err := s.UpdateDestination(ctx, withDedup, false)
+	if err != nil {
+		t.Fatalf("UpdateDestination: %v", err)
+	}
+	wantChecks("after adding deduplication", plain.TokenHash, true)
+
+	_, newHash, _ := destination.NewIngestToken(nil)
+	if err := s.ReplaceIngestToken(ctx, saved, newHash); err != nil {
+		t.Fatalf("ReplaceIngestToken: %v", err)
+	}
+	wantChecks("a new token of a destination with checks", newHash, true)
+
+	cur := mustGet(t, s, plain.ID)
+	cur.Deduplication = nil
+	if _, err := s.UpdateDestination(ctx, cur, false); err != nil {
+		t.Fatalf("UpdateDestination: %v", err)
+	}
+	wantChecks("after removing the checks", newHash, false)
 }

@@ -212,6 +212,24 @@ func (s *Store) ResolveIngestToken(_ context.Context, hash string) (destinationI
 	return ref.DestinationID, ref.TenantID, ok, nil
 }
 
+// LookupIngestToken returns what a token hash belongs to; Checks is exact
+// here (the DynamoDB adapter's flag may be stale towards true).
+func (s *Store) LookupIngestToken(_ context.Context, hash string) (destination.TokenOwner, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return destination.TokenOwner{}, false, s.Err
+	}
+	ref, ok := s.tokens[hash]
+	if !ok {
+		return destination.TokenOwner{}, false, nil
+	}
+	return destination.TokenOwner{
+		DestinationID: ref.DestinationID, TenantID: ref.TenantID,
+		Checks: s.dests[ref.DestinationID].ChecksAtIngest(),
+	}, true, nil
+}
+
 // BreakerResets counts UpdateDestination calls that asked to reset the
 // circuit breaker of a destination.
 func (s *Store) BreakerResets(id string) int {

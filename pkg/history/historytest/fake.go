@@ -103,6 +103,7 @@ func (f *Fake) Record(_ context.Context, changes []history.Change) error {
 			EventID: m.EventID, DestinationID: m.DestinationID, TenantID: m.TenantID,
 			ReceivedAt: received, ExpiresAt: expiry(received, f.retention()),
 			ContentType: m.ContentType, Headers: slices.Clone(m.Headers), Body: slices.Clone(m.Body),
+			Verified: m.Verified,
 		}
 		r.AttemptCount = m.Prior + m.Attempts
 		apply(&r, c)
@@ -190,7 +191,7 @@ func ms(t time.Time) time.Time {
 
 func copyRecord(r history.Record, summary bool) history.Record {
 	if summary {
-		r.ContentType, r.Headers, r.Body, r.Attempts = "", nil, nil, nil
+		r.ContentType, r.Headers, r.Body, r.Attempts, r.Verified = "", nil, nil, nil, ""
 		return r
 	}
 	r.Headers, r.Body, r.Attempts = slices.Clone(r.Headers), slices.Clone(r.Body), slices.Clone(r.Attempts)

@@ -20,8 +20,8 @@ import (
 
 type tokens struct{}
 
-func (tokens) ResolveIngestToken(context.Context, string) (string, string, bool, error) {
-	return "0f0e2c1a-7a53-4a43-9d0e-6b8a2f0f9f11", "3a1c0d2e-1111-2222-3333-444455556666", true, nil
+func (tokens) LookupIngestToken(context.Context, string) (destination.TokenOwner, bool, error) {
+	return destination.TokenOwner{DestinationID: "0f0e2c1a-7a53-4a43-9d0e-6b8a2f0f9f11", TenantID: "3a1c0d2e-1111-2222-3333-444455556666"}, true, nil
 }
 
 // sink is an event.Sender that keeps nothing.

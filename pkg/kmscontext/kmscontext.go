@@ -24,6 +24,10 @@ const PurposeDestinationCredentials = "destination-credentials"
 // to open instead of being used as the other.
 const PurposeSigningSecret = "destination-signing-secret"
 
+// PurposeVerificationSecret is the purpose of a destination's sealed
+// inbound verification secret, which only the ingest function opens.
+const PurposeVerificationSecret = "destination-verification-secret"
+
 // Keys returns every key of a context: the exact set IAM allows.
 func Keys() []string { return []string{TenantID, DestinationID, Purpose} }
 
@@ -32,4 +36,6 @@ func Keys() []string { return []string{TenantID, DestinationID, Purpose} }
 func Identifying() []string { return []string{TenantID, DestinationID} }
 
 // Purposes returns every value Purpose takes.
-func Purposes() []string { return []string{PurposeDestinationCredentials, PurposeSigningSecret} }
+func Purposes() []string {
+	return []string{PurposeDestinationCredentials, PurposeSigningSecret, PurposeVerificationSecret}
+}

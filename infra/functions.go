@@ -51,6 +51,10 @@ type permission struct {
 	// patterns) of the table that the actions may touch
 	// (leadingKeysConditions).
 	LeadingKeys []string
+	// Purposes are the encryption-context purposes (pkg/kmscontext) a use
+	// of the key is allowed with; a statement on the key needs at least one
+	// (keyUse).
+	Purposes []string
 }
 
 // route is one HTTP API route. Public routes have no authorizer; every other
@@ -93,27 +97,47 @@ const (
 )
 
 // The encryption context that every KMS call of HookSentry carries
-// (pkg/kmscontext, set by pkg/destination.EncryptionContext): the key policy
-// and the roles refuse GenerateDataKey and Decrypt unless both identifying
-// keys are present (the envelope binds a secret to its tenant and
-// destination), the purpose is one of HookSentry's, and no other key is set.
+// (pkg/kmscontext, set by pkg/destination.EncryptionContext and its
+// siblings, one per purpose): the key policy and the roles refuse
+// GenerateDataKey and Decrypt unless both identifying keys are present (the
+// envelope binds a secret to its tenant and destination), the purpose is
+// allowed, and no other key is set. The key policy allows every purpose of
+// HookSentry (kmsContextPurposes, the outer bound); each role only the
+// purposes of what it seals or opens (permission.Purposes).
 var (
 	kmsContextRequiredKeys = kmscontext.Identifying()
 	kmsContextAllowedKeys  = kmscontext.Keys()
 	kmsContextPurposes     = kmscontext.Purposes()
 )
 
+// The purposes of the sealed values (pkg/kmscontext).
+const (
+	credentialsPurpose  = kmscontext.PurposeDestinationCredentials
+	signingPurpose      = kmscontext.PurposeSigningSecret
+	verificationPurpose = kmscontext.PurposeVerificationSecret
+)
+
 // Partition keys of the items the ingest function touches (pkg/store keys.go):
-// it reads token items (IngestTokenKey) and stores events whose body is too
-// large for a queue message (EventKey).
+// it reads token items (IngestTokenKey) and destination items (the
+// destination's verification settings), claims deduplication keys
+// (DEDUP#<destinationId>#<hash>) and stores events whose body is too large
+// for a queue message (EventKey).
 const (
 	ingestTokenPartitions = "TOKEN#*"
+	destinationPartitions = "DEST#*"
+	dedupPartitions       = "DEDUP#*"
 	storedEventPartitions = "EVENT#*"
 )
 
 func ddb(actions ...string) []string { return prefixed("dynamodb:", actions) }
 func sqs(actions ...string) []string { return prefixed("sqs:", actions) }
 func kms(actions ...string) []string { return prefixed("kms:", actions) }
+
+// keyUse is a use of the key (kms:<action>), allowed only with an
+// encryption context of one of purposes.
+func keyUse(actions []string, purposes ...string) permission {
+	return permission{Actions: kms(actions...), Resources: []resource{resKey}, Purposes: purposes}
+}
 
 func prefixed(prefix string, actions []string) []string {
 	out := make([]string, len(actions))
@@ -129,17 +153,17 @@ func prefixed(prefix string, actions []string) []string {
 // the delivery queue.
 var (
 	eventsReadPermissions = []permission{
-		{ddb("GetItem", "Query"), []resource{resTable}, nil},
+		{Actions: ddb("GetItem", "Query"), Resources: []resource{resTable}},
 	}
 	// Stats read the hourly count items with BatchGetItem.
 	eventStatsPermissions = []permission{
-		{ddb("GetItem", "Query", "BatchGetItem"), []resource{resTable}, nil},
+		{Actions: ddb("GetItem", "Query", "BatchGetItem"), Resources: []resource{resTable}},
 	}
 	eventsReplayPermissions = []permission{
-		{ddb("GetItem", "Query", "UpdateItem", "PutItem"), []resource{resTable}, nil},
+		{Actions: ddb("GetItem", "Query", "UpdateItem", "PutItem"), Resources: []resource{resTable}},
 		// sqs:SendMessage also grants SendMessageBatch: IAM has no action of
 		// that name (cfn-lint W3037), as for every SQS batch API.
-		{sqs("SendMessage"), []resource{resDeliveryQueue}, nil},
+		{Actions: sqs("SendMessage"), Resources: []resource{resDeliveryQueue}},
 	}
 )
 
@@ -150,8 +174,10 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
 		Routes: []route{{Method: "POST", Path: "/api/v1/destinations"}},
 		Permissions: []permission{
-			{ddb("GetItem", "PutItem", "DeleteItem"), []resource{resTable}, nil},
-			{kms("GenerateDataKey"), []resource{resKey}, nil},
+			{Actions: ddb("GetItem", "PutItem", "DeleteItem"), Resources: []resource{resTable}},
+			// A new destination's credentials, signing secret and
+			// verification secret are sealed.
+			keyUse([]string{"GenerateDataKey"}, credentialsPurpose, signingPurpose, verificationPurpose),
 		},
 	},
 	{
@@ -159,8 +185,8 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
 		Routes: []route{{Method: "GET", Path: "/api/v1/destinations"}},
 		Permissions: []permission{
-			{ddb("GetItem"), []resource{resTable}, nil},
-			{ddb("Query"), []resource{resTableIndexGSI1}, nil},
+			{Actions: ddb("GetItem"), Resources: []resource{resTable}},
+			{Actions: ddb("Query"), Resources: []resource{resTableIndexGSI1}},
 		},
 	},
 	{
@@ -168,7 +194,7 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
 		Routes: []route{{Method: "GET", Path: "/api/v1/destinations/{id}"}},
 		Permissions: []permission{
-			{ddb("GetItem"), []resource{resTable}, nil},
+			{Actions: ddb("GetItem"), Resources: []resource{resTable}},
 		},
 	},
 	{
@@ -176,9 +202,11 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
 		Routes: []route{{Method: "PATCH", Path: "/api/v1/destinations/{id}"}},
 		Permissions: []permission{
-			{ddb("GetItem", "PutItem", "UpdateItem"), []resource{resTable}, nil},
-			{kms("GenerateDataKey"), []resource{resKey}, nil},
-			{sqs("SendMessage"), []resource{resDeliveryQueue}, nil},
+			{Actions: ddb("GetItem", "PutItem", "UpdateItem"), Resources: []resource{resTable}},
+			// A patch seals new credentials or a new verification secret;
+			// the signing secret changes only by rotation.
+			keyUse([]string{"GenerateDataKey"}, credentialsPurpose, verificationPurpose),
+			{Actions: sqs("SendMessage"), Resources: []resource{resDeliveryQueue}},
 		},
 	},
 	{
@@ -186,7 +214,7 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
 		Routes: []route{{Method: "DELETE", Path: "/api/v1/destinations/{id}"}},
 		Permissions: []permission{
-			{ddb("GetItem", "DeleteItem"), []resource{resTable}, nil},
+			{Actions: ddb("GetItem", "DeleteItem"), Resources: []resource{resTable}},
 		},
 	},
 	{
@@ -194,7 +222,7 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
 		Routes: []route{{Method: "POST", Path: "/api/v1/destinations/{id}/ingest-token"}},
 		Permissions: []permission{
-			{ddb("GetItem", "PutItem", "DeleteItem", "UpdateItem"), []resource{resTable}, nil},
+			{Actions: ddb("GetItem", "PutItem", "DeleteItem", "UpdateItem"), Resources: []resource{resTable}},
 		},
 	},
 	{
@@ -204,8 +232,8 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds, Env: managementEnv,
 		Routes: []route{{Method: "POST", Path: "/api/v1/destinations/{id}/signing-secret"}},
 		Permissions: []permission{
-			{ddb("GetItem", "UpdateItem"), []resource{resTable}, nil},
-			{kms("GenerateDataKey"), []resource{resKey}, nil},
+			{Actions: ddb("GetItem", "UpdateItem"), Resources: []resource{resTable}},
+			keyUse([]string{"GenerateDataKey"}, signingPurpose),
 		},
 	},
 	// The events API (CONTRACT §5).
@@ -242,15 +270,23 @@ var functionSpecs = []functionSpec{
 	{
 		Dir: "ingest", ID: "IngestFunction",
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds,
-		Env:    []string{envTableName, envQueueURL},
+		// The key id: pkg/envelope names it in every Decrypt.
+		Env:    []string{envTableName, envKMSKeyID, envQueueURL},
 		Routes: []route{{Method: "POST", Path: "/ingest/{token}", Public: true}},
 		// The public function: its table access is bounded by partition,
-		// so a flaw in it cannot read or overwrite destinations, tenants or
-		// delivery state.
+		// so a flaw in it cannot overwrite destinations, or read or
+		// overwrite tenants or delivery state. It reads destination items,
+		// which hold sealed credentials and signing secrets too: its key
+		// use is pinned to the verification secret's purpose, so it cannot
+		// open those.
 		Permissions: []permission{
-			{ddb("GetItem"), []resource{resTable}, []string{ingestTokenPartitions}},
-			{ddb("PutItem"), []resource{resTable}, []string{storedEventPartitions}},
-			{sqs("SendMessage"), []resource{resDeliveryQueue}, nil},
+			{Actions: ddb("GetItem"), Resources: []resource{resTable}, LeadingKeys: []string{ingestTokenPartitions, destinationPartitions}},
+			{Actions: ddb("PutItem"), Resources: []resource{resTable}, LeadingKeys: []string{storedEventPartitions, dedupPartitions}},
+			// A deduplication key is claimed by a conditional PutItem (in
+			// the statement above), read and released.
+			{Actions: ddb("GetItem", "DeleteItem"), Resources: []resource{resTable}, LeadingKeys: []string{dedupPartitions}},
+			keyUse([]string{"Decrypt"}, verificationPurpose),
+			{Actions: sqs("SendMessage"), Resources: []resource{resDeliveryQueue}},
 		},
 	},
 	{
@@ -263,12 +299,14 @@ var functionSpecs = []functionSpec{
 		},
 		SQSTrigger: true,
 		Permissions: []permission{
-			{ddb("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchWriteItem"), []resource{resTable}, nil},
-			{kms("Decrypt"), []resource{resKey}, nil},
+			{Actions: ddb("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchWriteItem"), Resources: []resource{resTable}},
+			// A delivery opens the destination's credentials and signing
+			// secrets, never its verification secret.
+			keyUse([]string{"Decrypt"}, credentialsPurpose, signingPurpose),
 			// SendMessage: the function re-schedules work itself;
 			// ReceiveMessage/DeleteMessage/GetQueueAttributes: the event source mapping
 			// polls with the function's role.
-			{sqs("SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes"), []resource{resDeliveryQueue}, nil},
+			{Actions: sqs("SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes"), Resources: []resource{resDeliveryQueue}},
 		},
 	},
 	{
@@ -277,12 +315,12 @@ var functionSpecs = []functionSpec{
 		Env:      []string{envTableName, envQueueURL, envDLQURL, envBreakerCooldown},
 		Schedule: sweeperSchedule,
 		Permissions: []permission{
-			{ddb("GetItem", "PutItem", "UpdateItem", "Query", "BatchWriteItem"), []resource{resTable}, nil},
+			{Actions: ddb("GetItem", "PutItem", "UpdateItem", "Query", "BatchWriteItem"), Resources: []resource{resTable}},
 			// Held destinations and due stored events (store.HeldIndexKey,
 			// store.DueIndexKey); no other index.
-			{ddb("Query"), []resource{resTableIndexGSI2}, nil},
-			{sqs("SendMessage"), []resource{resDeliveryQueue}, nil},
-			{sqs("ReceiveMessage", "DeleteMessage", "GetQueueAttributes"), []resource{resDeadLetter}, nil},
+			{Actions: ddb("Query"), Resources: []resource{resTableIndexGSI2}},
+			{Actions: sqs("SendMessage"), Resources: []resource{resDeliveryQueue}},
+			{Actions: sqs("ReceiveMessage", "DeleteMessage", "GetQueueAttributes"), Resources: []resource{resDeadLetter}},
 		},
 	},
 }

@@ -13,11 +13,24 @@ import (
 // with HookSentry's encryption context, the public ingest role writes only
 // the partitions it owns, and no role names an index by wildcard.
 
-// The encryption context of every sealed value: the keys and purpose that
-// pkg/destination.EncryptionContext sets (pkg/kmscontext names them).
+// The encryption context of every sealed value: the keys and purposes that
+// pkg/destination sets (pkg/kmscontext names them). The key policy allows
+// every purpose; each role that uses the key only the purposes of what it
+// seals or opens (sorted, as sortedAny returns them).
 var (
-	wantContextKeys     = []any{"destinationId", "purpose", "tenantId"}
-	wantContextPurposes = []any{"destination-credentials", "destination-signing-secret"}
+	wantContextKeys        = []any{"destinationId", "purpose", "tenantId"}
+	wantKeyPolicyPurposes  = []any{"destination-credentials", "destination-signing-secret", "destination-verification-secret"}
+	wantContextPurposesFor = map[string][]any{
+		// A new destination's credentials, signing and verification secrets.
+		"create-destination": {"destination-credentials", "destination-signing-secret", "destination-verification-secret"},
+		// New credentials or verification secret; signing secrets only by rotation.
+		"update-destination":    {"destination-credentials", "destination-verification-secret"},
+		"rotate-signing-secret": {"destination-signing-secret"},
+		// A delivery opens credentials and signing secrets.
+		"deliver": {"destination-credentials", "destination-signing-secret"},
+		// The public function opens verification secrets, nothing else.
+		"ingest": {"destination-verification-secret"},
+	}
 )
 
 // kmsUseActions are the key's cryptographic and grant actions: whoever may
@@ -98,8 +111,8 @@ func actionsOf(st map[string]any) []string { return stringList(st["Action"]) }
 
 // checkContextCondition reports what is missing from a statement's
 // encryption-context condition: both identifying keys present, the purpose
-// pinned, and no key outside the allowed set.
-func checkContextCondition(t *testing.T, where string, st map[string]any) {
+// pinned to exactly wantPurposes, and no key outside the allowed set.
+func checkContextCondition(t *testing.T, where string, st map[string]any, wantPurposes []any) {
 	t.Helper()
 	cond, _ := st["Condition"].(map[string]any)
 	null, _ := cond["Null"].(map[string]any)
@@ -109,8 +122,8 @@ func checkContextCondition(t *testing.T, where string, st map[string]any) {
 		}
 	}
 	eq, _ := cond["StringEquals"].(map[string]any)
-	if got := sortedAny(eq["kms:EncryptionContext:purpose"]); !reflect.DeepEqual(got, wantContextPurposes) {
-		t.Errorf("%s: StringEquals kms:EncryptionContext:purpose = %v, want %v: %s", where, got, wantContextPurposes, canonicalJSON(st))
+	if got := sortedAny(eq["kms:EncryptionContext:purpose"]); !reflect.DeepEqual(got, wantPurposes) {
+		t.Errorf("%s: StringEquals kms:EncryptionContext:purpose = %v, want %v: %s", where, got, wantPurposes, canonicalJSON(st))
 	}
 	all, _ := cond["ForAllValues:StringEquals"].(map[string]any)
 	if got := sortedAny(all["kms:EncryptionContextKeys"]); !reflect.DeepEqual(got, wantContextKeys) {
@@ -119,20 +132,34 @@ func checkContextCondition(t *testing.T, where string, st map[string]any) {
 }
 
 // TestKMSUseNeedsTheEncryptionContext: every statement that lets someone
-// use the key, in a role or in the key policy, pins the encryption context;
-// the account keeps the key's administration without conditions.
+// use the key, in a role or in the key policy, pins the encryption context:
+// in a role to the purposes of that function (wantContextPurposesFor), in
+// the key policy to all of them; the account keeps the key's administration
+// without conditions.
 func TestKMSUseNeedsTheEncryptionContext(t *testing.T) {
 	for _, env := range EnvironmentNames() {
 		t.Run(env, func(t *testing.T) {
 			for _, it := range iamTemplates(t, env) {
+				usesKey := map[string]bool{}
 				for dir, sts := range it.functions {
 					for _, st := range sts {
 						for _, a := range actionsOf(st) {
 							if kmsUseActions[a] {
-								checkContextCondition(t, it.name+" "+dir+" role", st)
+								usesKey[dir] = true
+								want, ok := wantContextPurposesFor[dir]
+								if !ok {
+									t.Errorf("%s %s role: uses the key (%s), which no purpose of wantContextPurposesFor allows: %s", it.name, dir, a, canonicalJSON(st))
+									break
+								}
+								checkContextCondition(t, it.name+" "+dir+" role", st, want)
 								break
 							}
 						}
+					}
+				}
+				for dir := range wantContextPurposesFor {
+					if !usesKey[dir] {
+						t.Errorf("%s %s role: no use of the key, want one with purposes %v", it.name, dir, wantContextPurposesFor[dir])
 					}
 				}
 				unconditioned := map[string]bool{}
@@ -146,7 +173,7 @@ func TestKMSUseNeedsTheEncryptionContext(t *testing.T) {
 						}
 					}
 					if uses {
-						checkContextCondition(t, fmt.Sprintf("%s key policy statement %d (%v)", it.name, i, st["Sid"]), st)
+						checkContextCondition(t, fmt.Sprintf("%s key policy statement %d (%v)", it.name, i, st["Sid"]), st, wantKeyPolicyPurposes)
 					}
 					if p, _ := st["Principal"].(map[string]any); !strings.HasSuffix(canonicalJSON(p["AWS"]), `:root"`) {
 						t.Errorf("%s key policy statement %d: principal %s, want the account root", it.name, i, canonicalJSON(p))
@@ -162,13 +189,50 @@ func TestKMSUseNeedsTheEncryptionContext(t *testing.T) {
 	}
 }
 
+// TestIngestRoleKeyUseIsVerificationOnly: the public ingest function reads
+// destination items, which hold sealed credentials and signing secrets too;
+// its only use of the key is Decrypt with the verification secret's
+// purpose, so it can open nothing else and seal nothing.
+func TestIngestRoleKeyUseIsVerificationOnly(t *testing.T) {
+	want := []any{"destination-verification-secret"}
+	for _, env := range EnvironmentNames() {
+		t.Run(env, func(t *testing.T) {
+			for _, it := range iamTemplates(t, env) {
+				decrypts := 0
+				for _, st := range it.functions["ingest"] {
+					var kmsActions []string
+					for _, a := range actionsOf(st) {
+						if strings.HasPrefix(a, "kms:") || a == "*" {
+							kmsActions = append(kmsActions, a)
+						}
+					}
+					if len(kmsActions) == 0 {
+						continue
+					}
+					if !reflect.DeepEqual(kmsActions, []string{"kms:Decrypt"}) {
+						t.Errorf("%s ingest: key actions %v, want only [kms:Decrypt]: %s", it.name, kmsActions, canonicalJSON(st))
+					}
+					checkContextCondition(t, it.name+" ingest role", st, want)
+					decrypts++
+				}
+				if decrypts != 1 {
+					t.Errorf("%s ingest: %d statements on the key, want 1 (Decrypt of verification secrets)", it.name, decrypts)
+				}
+			}
+		})
+	}
+}
+
 // TestIngestRoleWritesOnlyItsPartitions: the public ingest function reads
-// token items (TOKEN#<hash>, store.IngestTokenKey) and writes stored events
-// (EVENT#<id>, store.EventKey) and nothing else of the table.
+// token items (TOKEN#<hash>, store.IngestTokenKey) and destination items
+// (DEST#<id>), claims deduplication keys (DEDUP#<destinationId>#<hash>:
+// conditional PutItem, GetItem, DeleteItem) and writes stored events
+// (EVENT#<id>, store.EventKey), and nothing else of the table.
 func TestIngestRoleWritesOnlyItsPartitions(t *testing.T) {
 	want := map[string][]string{
-		"dynamodb:GetItem": {"TOKEN#*"},
-		"dynamodb:PutItem": {"EVENT#*"},
+		"dynamodb:GetItem":    {"DEDUP#*", "DEST#*", "TOKEN#*"},
+		"dynamodb:PutItem":    {"DEDUP#*", "EVENT#*"},
+		"dynamodb:DeleteItem": {"DEDUP#*"},
 	}
 	for _, env := range EnvironmentNames() {
 		t.Run(env, func(t *testing.T) {
@@ -190,6 +254,9 @@ func TestIngestRoleWritesOnlyItsPartitions(t *testing.T) {
 							t.Errorf("%s ingest %s: no Null dynamodb:LeadingKeys \"false\": %s", it.name, a, canonicalJSON(st))
 						}
 					}
+				}
+				for _, keys := range got {
+					sort.Strings(keys)
 				}
 				if !reflect.DeepEqual(got, want) {
 					t.Errorf("%s ingest table actions by leading keys:\n got  %v\n want %v", it.name, got, want)
@@ -226,5 +293,23 @@ func TestIndexesAreNamed(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCheckPermissions: a statement on the key needs purposes of
+// pkg/kmscontext, and only statements on the key have purposes.
+func TestCheckPermissions(t *testing.T) {
+	if err := checkPermissions(functionSpecs); err != nil {
+		t.Fatalf("functionSpecs: %v", err)
+	}
+	for name, p := range map[string]permission{
+		"key use without purpose": keyUse([]string{"Decrypt"}),
+		"unknown purpose":         keyUse([]string{"Decrypt"}, "destination-other"),
+		"purpose off the key":     {Actions: ddb("GetItem"), Resources: []resource{resTable}, Purposes: []string{verificationPurpose}},
+		"leading keys on the key": {Actions: kms("Decrypt"), Resources: []resource{resKey}, LeadingKeys: []string{"TOKEN#*"}, Purposes: []string{verificationPurpose}},
+	} {
+		if err := checkPermissions([]functionSpec{{Dir: "f", Permissions: []permission{p}}}); err == nil {
+			t.Errorf("%s: no error", name)
+		}
 	}
 }

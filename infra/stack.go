@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -78,6 +79,9 @@ func NewHookSentryStack(scope constructs.Construct, id string, props *HookSentry
 	buildDir := props.BuildDir
 	if buildDir == "" {
 		buildDir = filepath.Join("..", "build")
+	}
+	if err := checkPermissions(functionSpecs); err != nil {
+		return nil, err
 	}
 	// Resolve every asset before creating constructs, so that a missing build
 	// leaves nothing half-declared.
@@ -249,7 +253,7 @@ func NewHookSentryStack(scope constructs.Construct, id string, props *HookSentry
 			}
 			switch {
 			case containsResource(p.Resources, resKey):
-				st.Conditions = kmsContextConditions()
+				st.Conditions = kmsContextConditions(p.Purposes)
 			case len(p.LeadingKeys) > 0:
 				st.Conditions = leadingKeysConditions(p.LeadingKeys)
 			}
@@ -398,7 +402,7 @@ func keyPolicy() awsiam.PolicyDocument {
 				Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
 				Actions:    jsii.Strings(keyUseActions...),
 				Resources:  jsii.Strings("*"),
-				Conditions: kmsContextConditions(),
+				Conditions: kmsContextConditions(kmsContextPurposes),
 			}),
 		},
 	})
@@ -406,17 +410,18 @@ func keyPolicy() awsiam.PolicyDocument {
 
 // kmsContextConditions is the encryption-context condition of every use of
 // the key, in the key policy and in the roles: both identifying keys
-// present (Null false), the purpose one of HookSentry's, and no key outside
+// present (Null false), the purpose one of purposes (every purpose of
+// HookSentry in the key policy, a role's own in a role), and no key outside
 // the allowed set (ForAllValues, which alone would also let a context with
 // fewer keys through, hence the Null test).
-func kmsContextConditions() *map[string]interface{} {
+func kmsContextConditions(purposes []string) *map[string]interface{} {
 	present := make(map[string]interface{}, len(kmsContextRequiredKeys))
 	for _, k := range kmsContextRequiredKeys {
 		present["kms:EncryptionContext:"+k] = "false"
 	}
 	return &map[string]interface{}{
 		"Null":                      present,
-		"StringEquals":              map[string]interface{}{"kms:EncryptionContext:" + kmscontext.Purpose: kmsContextPurposes},
+		"StringEquals":              map[string]interface{}{"kms:EncryptionContext:" + kmscontext.Purpose: purposes},
 		"ForAllValues:StringEquals": map[string]interface{}{"kms:EncryptionContextKeys": kmsContextAllowedKeys},
 	}
 }
@@ -430,6 +435,31 @@ func leadingKeysConditions(patterns []string) *map[string]interface{} {
 		"ForAllValues:StringLike": map[string]interface{}{"dynamodb:LeadingKeys": patterns},
 		"Null":                    map[string]interface{}{"dynamodb:LeadingKeys": "false"},
 	}
+}
+
+// checkPermissions refuses a statement on the key without purposes or with a
+// purpose that is not HookSentry's (the key policy would refuse it anyway),
+// and purposes or leading keys where they mean nothing.
+func checkPermissions(specs []functionSpec) error {
+	for _, spec := range specs {
+		for i, p := range spec.Permissions {
+			onKey := containsResource(p.Resources, resKey)
+			switch {
+			case onKey && len(p.Purposes) == 0:
+				return fmt.Errorf("function %s: permission %d uses the key without an encryption-context purpose", spec.Dir, i)
+			case !onKey && len(p.Purposes) > 0:
+				return fmt.Errorf("function %s: permission %d has purposes but is not on the key", spec.Dir, i)
+			case onKey && len(p.LeadingKeys) > 0:
+				return fmt.Errorf("function %s: permission %d on the key has leading keys", spec.Dir, i)
+			}
+			for _, purpose := range p.Purposes {
+				if !slices.Contains(kmsContextPurposes, purpose) {
+					return fmt.Errorf("function %s: permission %d: %q is not a purpose of pkg/kmscontext", spec.Dir, i, purpose)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func containsResource(rs []resource, r resource) bool {

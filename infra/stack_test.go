@@ -373,7 +373,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 					}
 					if strings.Contains(st, "kms:") {
 						// The values are pinned by TestKMSUseNeedsTheEncryptionContext.
-						checkContextCondition(t, spec.Dir, m)
+						checkContextCondition(t, spec.Dir, m, wantContextPurposesFor[spec.Dir])
 					}
 				}
 				want := map[string]bool{}

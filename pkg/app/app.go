@@ -138,8 +138,12 @@ func (e *Env) EventsFunction(name string, pub history.Publisher) lambdahttp.Hand
 }
 
 // IngestFunction returns the Lambda handler of POST /ingest/{token}.
-func (e *Env) IngestFunction(q ingest.Queue) lambdahttp.Handler {
-	h := &ingest.Handler{Tokens: e.Store(), Queue: q, Log: e.Log}
+func (e *Env) IngestFunction(q ingest.Queue, sealer destination.Sealer) lambdahttp.Handler {
+	st := e.Store()
+	h := &ingest.Handler{
+		Tokens: st, Destinations: st, Sealer: sealer, Claims: st, Queue: q, Log: e.Log,
+		Tolerance: e.Config.VerifyTolerance,
+	}
 	mux := http.NewServeMux()
 	mux.Handle("POST "+ingest.Path, h)
 	mux.HandleFunc("/", httpapi.NotFound)

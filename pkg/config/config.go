@@ -31,6 +31,7 @@ type Config struct {
 	BreakerFailureThreshold int           // HOOKSENTRY_BREAKER_FAILURE_THRESHOLD
 	BreakerCooldown         time.Duration // HOOKSENTRY_BREAKER_COOLDOWN
 	EventRetention          time.Duration // HOOKSENTRY_EVENT_RETENTION
+	VerifyTolerance         time.Duration // HOOKSENTRY_VERIFY_TOLERANCE
 	LogAttempts             bool          // HOOKSENTRY_LOG_ATTEMPTS
 	MaxCooldown             time.Duration // HOOKSENTRY_BREAKER_MAX_COOLDOWN
 	MaxSlotWait             time.Duration // HOOKSENTRY_MAX_SLOT_WAIT
@@ -65,6 +66,7 @@ func Defaults() Config {
 		BreakerFailureThreshold: 10,
 		BreakerCooldown:         60 * time.Second,
 		EventRetention:          168 * time.Hour,
+		VerifyTolerance:         5 * time.Minute,
 		MaxCooldown:             time.Hour,
 		MaxSlotWait:             20 * time.Second,
 	}
@@ -134,6 +136,7 @@ func Load(getenv func(string) string) (Config, error) {
 	num("HOOKSENTRY_BREAKER_FAILURE_THRESHOLD", &c.BreakerFailureThreshold, 1, 100000)
 	dur("HOOKSENTRY_BREAKER_COOLDOWN", &c.BreakerCooldown, 0)
 	dur("HOOKSENTRY_EVENT_RETENTION", &c.EventRetention, time.Second)
+	dur("HOOKSENTRY_VERIFY_TOLERANCE", &c.VerifyTolerance, time.Second)
 	if strings.TrimSpace(getenv("HOOKSENTRY_BREAKER_MAX_COOLDOWN")) == "" {
 		c.MaxCooldown = max(c.MaxCooldown, c.BreakerCooldown)
 	}

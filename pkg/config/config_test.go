@@ -18,7 +18,7 @@ func TestLoadDefaults(t *testing.T) {
 	if got.DeliveryTimeout != 15*time.Second || got.RetryBaseDelay != 5*time.Second ||
 		got.RetryMaxDelay != time.Hour || got.MaxAttempts != 10 ||
 		got.BreakerFailureThreshold != 10 || got.BreakerCooldown != time.Minute ||
-		got.TenantClaim != "tenant_id" || got.AllowPrivateNetworks {
+		got.TenantClaim != "tenant_id" || got.AllowPrivateNetworks || got.VerifyTolerance != 5*time.Minute {
 		t.Errorf("defaults = %+v, want CONTRACT §4 defaults", got)
 	}
 }
@@ -33,6 +33,7 @@ func TestLoadOverrides(t *testing.T) {
 		"HOOKSENTRY_BREAKER_FAILURE_THRESHOLD": "4",
 		"HOOKSENTRY_BREAKER_COOLDOWN":          "2s",
 		"HOOKSENTRY_TENANT_CLAIM":              "org",
+		"HOOKSENTRY_VERIFY_TOLERANCE":          "90s",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -40,7 +41,7 @@ func TestLoadOverrides(t *testing.T) {
 	if !got.AllowPrivateNetworks || got.DeliveryTimeout != 250*time.Millisecond ||
 		got.RetryBaseDelay != 10*time.Millisecond || got.RetryMaxDelay != time.Second ||
 		got.MaxAttempts != 3 || got.BreakerFailureThreshold != 4 ||
-		got.BreakerCooldown != 2*time.Second || got.TenantClaim != "org" {
+		got.BreakerCooldown != 2*time.Second || got.TenantClaim != "org" || got.VerifyTolerance != 90*time.Second {
 		t.Errorf("got %+v, want the overrides", got)
 	}
 }
@@ -57,6 +58,8 @@ func TestLoadInvalidNamesTheVariable(t *testing.T) {
 		{"HOOKSENTRY_BREAKER_FAILURE_THRESHOLD", "1.5"},
 		{"HOOKSENTRY_BREAKER_COOLDOWN", "1 minute"},
 		{"HOOKSENTRY_ALLOW_PRIVATE_NETWORKS", "yes please"},
+		{"HOOKSENTRY_VERIFY_TOLERANCE", "5"},
+		{"HOOKSENTRY_VERIFY_TOLERANCE", "500ms"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/hooksentry/hooksentry/pkg/dedup"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/destination/destinationtest"
 	hsevent "github.com/hooksentry/hooksentry/pkg/event"
@@ -20,6 +23,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/httpapi"
 	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
 	"github.com/hooksentry/hooksentry/pkg/testkit"
+	"github.com/hooksentry/hooksentry/pkg/verify"
 )
 
 const (
@@ -235,8 +239,52 @@ func TestNewView(t *testing.T) {
 	if _, ok := m["ingestToken"]; ok {
 		t.Errorf("ingestToken present in a plain view")
 	}
-	if len(m) != 8 {
-		t.Errorf("keys: got %d (%v), want 8", len(m), m)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if got, want := strings.Join(keys, ","), "alerts,authType,createdAt,deduplication,id,serverRateLimit,status,tenantId,updatedAt,url,verification"; got != want {
+		t.Errorf("keys: got %s, want %s (CONTRACT §1)", got, want)
+	}
+	for _, k := range []string{"verification", "deduplication"} {
+		if m[k] != nil {
+			t.Errorf("%s without one: got %v, want null", k, m[k])
+		}
+	}
+	if a, ok := m["alerts"].([]any); !ok || len(a) != 0 {
+		t.Errorf("alerts: got %#v, want []", m["alerts"])
+	}
+}
+
+func TestNewViewOfChecks(t *testing.T) {
+	d := destinationtest.NewDestination(tenantA, destinationtestNow, func(d *destination.Destination) {
+		d.Verification = &destination.Verification{
+			Config: verify.Config{Scheme: verify.Hmac, Header: "X-Sig", Algorithm: "sha1", Encoding: "hex"},
+			Secret: destination.Sealed{Ciphertext: []byte("sealed-secret"), EncryptedKey: []byte("sealed-key")},
+		}
+		k, _ := dedup.ParseKey("body:data.id")
+		d.Deduplication = &destination.Deduplication{Key: k, Window: 90 * time.Minute}
+	})
+	b, err := json.Marshal(httpapi.NewView(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Verification  map[string]any `json:"verification"`
+		Deduplication map[string]any `json:"deduplication"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]any{"type": "Hmac"}; !reflect.DeepEqual(got.Verification, want) {
+		t.Errorf("verification: got %v, want %v", got.Verification, want)
+	}
+	if want := map[string]any{"key": "body:data.id", "window": "1h30m"}; !reflect.DeepEqual(got.Deduplication, want) {
+		t.Errorf("deduplication: got %v, want %v", got.Deduplication, want)
+	}
+	if strings.Contains(string(b), "c2VhbGVk") || strings.Contains(string(b), "sealed") {
+		t.Errorf("the view shows the sealed secret: %s", b)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/hooksentry/hooksentry/pkg/apperror"
+	"github.com/hooksentry/hooksentry/pkg/dedup"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/history"
 	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
@@ -98,16 +99,32 @@ func readBody(r *http.Request) ([]byte, error) {
 
 // View is the destination JSON of CONTRACT §1, with exactly these keys.
 type View struct {
-	ID              string  `json:"id"`
-	TenantID        string  `json:"tenantId"`
-	URL             string  `json:"url"`
-	Status          string  `json:"status"`
-	ServerRateLimit int     `json:"serverRateLimit"`
-	AuthType        *string `json:"authType"`
-	CreatedAt       string  `json:"createdAt"`
-	UpdatedAt       string  `json:"updatedAt"`
-	IngestToken     string  `json:"ingestToken,omitempty"`
-	SigningSecret   string  `json:"signingSecret,omitempty"` // only in the 201 of create
+	ID              string             `json:"id"`
+	TenantID        string             `json:"tenantId"`
+	URL             string             `json:"url"`
+	Status          string             `json:"status"`
+	ServerRateLimit int                `json:"serverRateLimit"`
+	AuthType        *string            `json:"authType"`
+	Verification    *VerificationView  `json:"verification"`
+	Deduplication   *DeduplicationView `json:"deduplication"`
+	Alerts          []string           `json:"alerts"`
+	CreatedAt       string             `json:"createdAt"`
+	UpdatedAt       string             `json:"updatedAt"`
+	IngestToken     string             `json:"ingestToken,omitempty"`
+	SigningSecret   string             `json:"signingSecret,omitempty"` // only in the 201 of create
+}
+
+// VerificationView shows which scheme checks ingest requests, and nothing
+// else (CONTRACT §1: `{"type": ...}`, nothing secret).
+type VerificationView struct {
+	Type string `json:"type"`
+}
+
+// DeduplicationView is the deduplication key and window as a request
+// writes them.
+type DeduplicationView struct {
+	Key    string `json:"key"`
+	Window string `json:"window"`
 }
 
 // NewView renders a destination; secrets have no field to land in.
@@ -121,6 +138,13 @@ func NewView(d destination.Destination) View {
 		at := string(d.AuthType)
 		v.AuthType = &at
 	}
+	if ver := d.Verification; ver != nil {
+		v.Verification = &VerificationView{Type: string(ver.Config.Scheme)}
+	}
+	if dd := d.Deduplication; dd != nil {
+		v.Deduplication = &DeduplicationView{Key: dd.Key.String(), Window: dedup.FormatWindow(dd.Window)}
+	}
+	v.Alerts = []string{} // alerts come with issue 10's CONTRACT §6
 	return v
 }
 

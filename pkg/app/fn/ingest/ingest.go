@@ -1,9 +1,11 @@
 // Package ingest wires the ingest function: the public route POST
-// /ingest/{token}. It enqueues accepted events on SQS.
+// /ingest/{token}. It enqueues accepted events on SQS, and opens
+// verification secrets with KMS.
 package ingest
 
 import (
 	"github.com/hooksentry/hooksentry/pkg/app"
+	"github.com/hooksentry/hooksentry/pkg/envelope"
 	"github.com/hooksentry/hooksentry/pkg/event"
 	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
 	"github.com/hooksentry/hooksentry/pkg/queue"
@@ -12,5 +14,6 @@ import (
 // Handler builds the function's handler from env, for its main and the
 // local stack.
 func Handler(env *app.Env) (lambdahttp.Handler, error) {
-	return env.IngestFunction(&event.Publisher{Queue: queue.New(env.AWSConfig(), env.Config.QueueURL), Bodies: env.Store()}), nil
+	q := &event.Publisher{Queue: queue.New(env.AWSConfig(), env.Config.QueueURL), Bodies: env.Store()}
+	return env.IngestFunction(q, envelope.New(env.AWSConfig(), env.Config.KMSKeyID)), nil
 }

@@ -244,7 +244,7 @@ func checkDestination(t *testing.T, body []byte, withToken bool) map[string]any 
 
 func checkDestinationMap(t *testing.T, m map[string]any, withToken bool) {
 	t.Helper()
-	want := []string{"authType", "createdAt", "id", "serverRateLimit", "status", "tenantId", "updatedAt", "url"}
+	want := []string{"alerts", "authType", "createdAt", "deduplication", "id", "serverRateLimit", "status", "tenantId", "updatedAt", "url", "verification"}
 	if withToken {
 		want = append(want, "ingestToken", "signingSecret")
 	}

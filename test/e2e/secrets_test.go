@@ -18,9 +18,10 @@ import (
 
 // TestNoSecretsAtRestOrInTransit creates destinations with every auth type,
 // changes their credentials, regenerates their tokens, rotates their
-// signing secrets and sends invalid requests carrying secrets; then it
-// checks that no credential value, no ingest token and no signing secret
-// (nor its key bytes) appears in the raw table (in any encoding the store
+// signing secrets, sets verification secrets (and has ingest open them) and
+// sends invalid requests carrying secrets; then it checks that no
+// credential value, no ingest token, no signing or verification secret
+// (nor their key bytes) appears in the raw table (in any encoding the store
 // might use), in the function or stack logs, or in any response body but
 // the one that issued it.
 func TestNoSecretsAtRestOrInTransit(t *testing.T) {
@@ -117,6 +118,47 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 		}
 		signing = append(signing, rotated.SigningSecret)
 	}
+	// Verification secrets: set at create and by PATCH, refused with other
+	// errors, and opened by ingest for a signed and a forged request.
+	var verifying []string // ingest tokens of destinations with verification
+	swKey := []byte("sw-key-" + mark + "-0123456789")
+	swSecret := "whsec_" + base64.StdEncoding.EncodeToString(swKey)
+	for i, v := range []map[string]string{
+		{"type": "GitHub", "secret": secret("github-verification")},
+		{"type": "StandardWebhooks", "secret": swSecret},
+		{"type": "Hmac", "secret": secret("hmac-verification"), "header": "X-Sig"},
+	} {
+		secrets = append(secrets, v["secret"])
+		body, _ := json.Marshal(map[string]any{"url": "https://example.com/" + mark + "/verified", "verification": v})
+		r := record(f.call(t, "create-destination", tenant, "", "", string(body)))
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create with verification %d: got %v", i, r)
+		}
+		d := checkDestination(t, r.Body, true)
+		tokens = append(tokens, str(d["ingestToken"]))
+		signing = append(signing, str(d["signingSecret"]))
+		verifying = append(verifying, str(d["ingestToken"]))
+		if i == 0 {
+			patched := secret("patched-verification")
+			secrets = append(secrets, patched)
+			b, _ := json.Marshal(map[string]any{"verification": map[string]string{"type": "Slack", "secret": patched}})
+			if r := record(f.call(t, "update-destination", tenant, str(d["id"]), "", string(b))); r.Status != http.StatusOK {
+				t.Fatalf("patch verification: got %v", r)
+			}
+			refused := secret("refused-verification")
+			secrets = append(secrets, refused)
+			b, _ = json.Marshal(map[string]any{"verification": map[string]string{"type": "Paddle", "secret": refused}})
+			if r := record(f.call(t, "update-destination", tenant, str(d["id"]), "", string(b))); r.Status != http.StatusBadRequest {
+				t.Fatalf("patch with an unknown verification type: got %v, want 400", r)
+			}
+		}
+	}
+	badSW := "whsec_" + secret("not-base64") + "%"
+	secrets = append(secrets, badSW)
+	if r := record(f.call(t, "create-destination", tenant, "", "", `{"url":"https://example.com","verification":{"type":"StandardWebhooks","secret":"`+badSW+`"}}`)); r.Status != http.StatusBadRequest {
+		t.Fatalf("create with a bad Standard Webhooks secret: got %v, want 400", r)
+	}
+
 	for _, q := range []string{"", "authType=bearertoken", "url=" + mark} {
 		record(f.call(t, "list-destinations", tenant, "", q, ""))
 	}
@@ -143,6 +185,16 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 		t.Errorf("ingest with a replaced token: got %v, want 401", r)
 	}
 
+	for _, tok := range verifying {
+		// Forged: refused after ingest opened the secret. Unsigned
+		// requests of the Slack and Hmac destinations are refused too.
+		if r := httpDo(t, "POST", "/ingest/"+tok, "", `{"forged":true}`); r.Status != http.StatusUnauthorized {
+			t.Errorf("forged ingest to a verifying destination: got %v, want 401", r)
+		} else {
+			bodies = append(bodies, string(r.Body))
+		}
+	}
+
 	// Responses: no credential ever; tokens only in the answers that issue them.
 	for _, b := range bodies {
 		for _, s := range secrets {
@@ -166,7 +218,7 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 			issued++
 		}
 	}
-	if want := 4 + 3 + 1; issued != want { // the creates of f.call, the rotations, the create through the gateway
+	if want := 4 + 3 + 3 + 1; issued != want { // the creates of f.call, the rotations, the verifying creates, the create through the gateway
 		t.Errorf("responses issuing a signing secret: got %d, want %d", issued, want)
 	}
 
@@ -202,6 +254,7 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 		// The key bytes, found plain, hex or base64 (whsec_'s own form).
 		needles = append(needles, sec, string(key))
 	}
+	needles = append(needles, string(swKey)) // the Standard Webhooks verification key bytes
 	foundHashes := 0
 	for _, item := range items {
 		testkit.WalkAttributes(item, "", func(path string, data []byte) {
@@ -220,7 +273,7 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 	}
 	// The secrets are really there, sealed: each destination with auth has
 	// ciphertext attributes.
-	sealed, signed, rotated := 0, 0, 0
+	sealed, signed, rotated, verified := 0, 0, 0, 0
 	for _, item := range items {
 		if v, ok := item["url"].(*types.AttributeValueMemberS); ok && strings.Contains(v.Value, mark) {
 			if _, ok := item["credCiphertext"].(*types.AttributeValueMemberB); ok {
@@ -232,10 +285,13 @@ func TestNoSecretsAtRestOrInTransit(t *testing.T) {
 			if _, ok := item["prevSigCiphertext"].(*types.AttributeValueMemberB); ok {
 				rotated++
 			}
+			if _, ok := item["verCiphertext"].(*types.AttributeValueMemberB); ok {
+				verified++
+			}
 		}
 	}
-	if sealed != 5 || signed != 5 || rotated != 3 {
-		t.Errorf("destinations with sealed credentials, signing secrets, previous signing secrets: got %d, %d, %d, want 5, 5, 3", sealed, signed, rotated)
+	if sealed != 5 || signed != 8 || rotated != 3 || verified != 3 {
+		t.Errorf("destinations with sealed credentials, signing secrets, previous signing secrets, verification secrets: got %d, %d, %d, %d, want 5, 8, 3, 3", sealed, signed, rotated, verified)
 	}
 
 	// Logs of the functions called directly, and of the whole stack.

@@ -36,6 +36,9 @@ type costScenario struct {
 	// noHistory runs the deliver function without recording history, the
 	// baseline of what recording costs (the product always records).
 	noHistory bool
+	// dedup posts to a destination with deduplication on the body's id
+	// (every webhook has its own): what one claim per event costs.
+	dedup bool
 }
 
 // BenchmarkAWSCost posts 1 KiB webhooks through the local gateway's
@@ -48,6 +51,8 @@ type costScenario struct {
 //   - backlog: the webhooks are queued first and the pollers started
 //     afterwards (a destination recovering from an outage).
 //   - trickle: 8 webhooks per second, so batches stay small.
+//   - steady-with-dedup: steady, to a destination with deduplication
+//     (ingest reads the destination and claims each event's key).
 //
 // The local SQS emulator answers a long poll only when it has 10 messages
 // or the wait (1 s) is over, which is what the deliver event source
@@ -55,16 +60,25 @@ type costScenario struct {
 func BenchmarkAWSCost(b *testing.B) {
 	stack, ca, counter := benchStack(b)
 	recv := testkit.NewReceiver(b, ca)
-	dest := createDestination(b, tenantClient(b, stack), recv.URL, costRateLimit)
+	tenant := tenantClient(b, stack)
+	dest := createDestination(b, tenant, recv.URL, costRateLimit)
+	deduplicated := createDestinationWith(b, tenant, recv.URL, costRateLimit, map[string]any{
+		"deduplication": map[string]any{"key": "body:id", "window": "1h"},
+	})
 	plain := sqs.NewFromConfig(stack.Env.AWS) // not counted: used to watch the queue
 	for _, sc := range []costScenario{
 		{name: "steady", events: costEvents, live: true},
 		{name: "steady-without-history", events: costEvents, live: true, noHistory: true},
+		{name: "steady-with-dedup", events: costEvents, live: true, dedup: true},
 		{name: "backlog", events: costEvents},
 		{name: "trickle", events: 160, live: true, rate: 8},
 	} {
 		b.Run(sc.name, func(b *testing.B) {
-			runCostScenario(b, stack, counter, plain, recv, dest, sc)
+			d := dest
+			if sc.dedup {
+				d = deduplicated
+			}
+			runCostScenario(b, stack, counter, plain, recv, d, sc)
 		})
 	}
 }

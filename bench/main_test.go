@@ -106,9 +106,20 @@ const bearerToken = "bench-bearer-token-0123456789abcdef"
 
 func createDestination(b *testing.B, c *testkit.Client, url string, limit int) createdDestination {
 	b.Helper()
-	resp := c.Do(b, http.MethodPost, "/api/v1/destinations", map[string]any{
+	return createDestinationWith(b, c, url, limit, nil)
+}
+
+// createDestinationWith creates a destination with extra members of the
+// create request (such as deduplication).
+func createDestinationWith(b *testing.B, c *testkit.Client, url string, limit int, extra map[string]any) createdDestination {
+	b.Helper()
+	body := map[string]any{
 		"url": url, "serverRateLimit": limit, "authType": "BearerToken", "credentials": map[string]any{"token": bearerToken},
-	}, nil)
+	}
+	for k, v := range extra {
+		body[k] = v
+	}
+	resp := c.Do(b, http.MethodPost, "/api/v1/destinations", body, nil)
 	if resp.Status != http.StatusCreated {
 		b.Fatalf("create destination: %d %s", resp.Status, resp.Body)
 	}

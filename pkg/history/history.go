@@ -78,7 +78,7 @@ type Record struct {
 	ContentType string
 	Headers     [][2]string // forwarded headers, as in event.Message
 	Body        []byte
-	Verified    string // as in event.Message: a replay is delivered as verified as the original
+	Verified    string    // as in event.Message: a replay is delivered as verified as the original
 	Attempts    []Attempt // oldest first
 }
 

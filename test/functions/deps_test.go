@@ -71,7 +71,7 @@ func TestEachFunctionLinksOnlyItsWiringAndClients(t *testing.T) {
 		"replay-event":            {"dynamodb", "sqs"},
 		"replay-events":           {"dynamodb", "sqs"},
 		"event-stats":             {"dynamodb"},
-		"ingest":                  {"dynamodb", "sqs"},
+		"ingest":                  {"dynamodb", "kms", "sqs"}, // kms: verification secrets
 		"deliver":                 {"dynamodb", "kms", "sqs"},
 		"sweeper":                 {"dynamodb", "sqs"},
 	}

@@ -708,7 +708,7 @@ func message(d dest, at time.Time) event.Message {
 		ContentType: "application/json; charset=utf-8",
 		// Forwarded headers in their order: sorted by name, a repeated
 		// header's values in arrival order (not sorted).
-		Headers: [][2]string{{"User-Agent", "Acme-Webhooks/2.3"}, {"X-Acme-Signature", "t=1,v1=ab, c"}, {"X-Tag", "z"}, {"X-Tag", "a"}},
+		Headers:  [][2]string{{"User-Agent", "Acme-Webhooks/2.3"}, {"X-Acme-Signature", "t=1,v1=ab, c"}, {"X-Tag", "z"}, {"X-Tag", "a"}},
 		Body:     []byte(`{"id":"evt_1","type":"order.paid","note":"é ✓"}`),
 		Verified: "GitHub",
 	}

@@ -47,11 +47,18 @@ func WellFormedIngestToken(s string) bool {
 	return true
 }
 
-// TokenOwner is what an ingest token resolves to. Checks says that the
-// destination may have checks at ingest (verification, deduplication), so
-// ingest must read it; without, ingest needs nothing else.
+// TokenOwner is what an ingest token resolves to. ChecksVersion, when not
+// zero, says that the destination may have checks at ingest (verification,
+// deduplication), so ingest must know them; without, ingest needs nothing
+// else. It is the version of the destination's last write with checks:
+// whatever of the destination ingest read at that version or later shows
+// the current checks, as long as ChecksVersion stays the same (every write
+// that changes the checks raises it, and one that removes them clears it).
 type TokenOwner struct {
 	DestinationID string
 	TenantID      string
-	Checks        bool
+	ChecksVersion int64
 }
+
+// Checks reports whether the destination may have checks at ingest.
+func (o TokenOwner) Checks() bool { return o.ChecksVersion != 0 }

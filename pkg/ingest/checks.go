@@ -28,19 +28,13 @@ type Claims interface {
 // signature is verified before anything is written, and the deduplication
 // key is claimed before the event is published, so a duplicate is never
 // stored and an unverified request leaves no trace.
-func (h *Handler) acceptChecked(ctx context.Context, header http.Header, tokenHash string, m event.Message, now time.Time) (accepted, error) {
+func (h *Handler) acceptChecked(ctx context.Context, header http.Header, owner destination.TokenOwner, m event.Message, now time.Time) (accepted, error) {
 	if h.Destinations == nil || h.Sealer == nil || h.Claims == nil {
 		return accepted{}, fmt.Errorf("ingest: destination %s has checks but the handler has no destination reader, sealer or claims", m.DestinationID)
 	}
-	d, err := h.Destinations.GetDestination(ctx, m.DestinationID)
-	if apperror.CodeOf(err) == apperror.NotFound {
-		return accepted{}, invalidToken() // deleted since the token was read
-	}
+	d, err := h.checked(ctx, owner, now)
 	if err != nil {
 		return accepted{}, err
-	}
-	if d.TokenHash != tokenHash {
-		return accepted{}, invalidToken() // replaced since the token was read
 	}
 	if d.Verification != nil {
 		if err := h.verify(ctx, d, header, m.Body, now); err != nil {
@@ -79,6 +73,23 @@ func (h *Handler) acceptChecked(ctx context.Context, header http.Header, tokenHa
 		return accepted{}, err
 	}
 	return accepted{EventID: m.EventID}, nil
+}
+
+// checked returns the destination of owner with its current checks, from
+// the cache when it holds a read made for owner's checks version.
+func (h *Handler) checked(ctx context.Context, owner destination.TokenOwner, now time.Time) (destination.Destination, error) {
+	if d, ok := h.cache.get(owner, now); ok {
+		return d, nil
+	}
+	d, err := h.Destinations.GetDestination(ctx, owner.DestinationID)
+	if apperror.CodeOf(err) == apperror.NotFound {
+		return destination.Destination{}, invalidToken() // deleted since the token was read
+	}
+	if err != nil {
+		return destination.Destination{}, err
+	}
+	h.cache.put(owner, d, now)
+	return d, nil
 }
 
 // verify checks the request's signature; a failure is 401 with the

@@ -19,7 +19,6 @@ import (
 
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/destination/destinationtest"
-	"github.com/hooksentry/hooksentry/pkg/event"
 	"github.com/hooksentry/hooksentry/pkg/ingest"
 	"github.com/hooksentry/hooksentry/pkg/ingest/ingesttest"
 )
@@ -246,4 +245,51 @@ func TestIngestAfterChecksAreRemoved(t *testing.T) {
 	}
 }
 
-var _ = event.Message{}
+// countingDestinations counts the destination reads ingest makes.
+type countingDestinations struct {
+	ingest.Destinations
+	reads int
+}
+
+func (c *countingDestinations) GetDestination(ctx context.Context, id string) (destination.Destination, error) {
+	c.reads++
+	return c.Destinations.GetDestination(ctx, id)
+}
+
+// TestIngestReadsADestinationWithChecksOncePerChange: a warm handler
+// reads the destination once, not per event, and reads it again when its
+// checks change, so a new secret applies to the next request at once.
+func TestIngestReadsADestinationWithChecksOncePerChange(t *testing.T) {
+	c := newChecked(t)
+	reads := &countingDestinations{Destinations: c.store}
+	c.h.Destinations = reads
+	d, token := c.create(t, `"verification":{"type":"GitHub","secret":"`+githubSecret+`"}`)
+	body := []byte(`{"n":1}`)
+	for range 5 {
+		wantAccepted(t, c.post(t, token, body, http.Header{"X-Hub-Signature-256": {githubSignature(githubSecret, body)}}))
+	}
+	if reads.reads != 1 {
+		t.Errorf("5 requests read the destination %d times, want 1", reads.reads)
+	}
+
+	if _, err := c.svc.Update(context.Background(), c.tenant, d.ID, []byte(`{"verification":{"type":"GitHub","secret":"rotated"}}`)); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	wantProblem(t, c.post(t, token, body, http.Header{"X-Hub-Signature-256": {githubSignature(githubSecret, body)}}), http.StatusUnauthorized)
+	wantAccepted(t, c.post(t, token, body, http.Header{"X-Hub-Signature-256": {githubSignature("rotated", body)}}))
+	if reads.reads != 2 {
+		t.Errorf("after the change: %d reads, want 2", reads.reads)
+	}
+
+	// Any update of a destination with checks raises the version (one more
+	// read), and the TTL bounds how long a read is trusted.
+	if _, err := c.svc.Update(context.Background(), c.tenant, d.ID, []byte(`{"serverRateLimit":7}`)); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	wantAccepted(t, c.post(t, token, body, http.Header{"X-Hub-Signature-256": {githubSignature("rotated", body)}}))
+	c.now = c.now.Add(6 * time.Minute) // past the cache's TTL
+	wantAccepted(t, c.post(t, token, body, http.Header{"X-Hub-Signature-256": {githubSignature("rotated", body)}}))
+	if reads.reads != 4 {
+		t.Errorf("after a rewrite and the TTL: %d reads, want 4", reads.reads)
+	}
+}

@@ -50,6 +50,8 @@ type Handler struct {
 	// Tolerance is the allowed skew of timestamped signatures;
 	// verify.DefaultTolerance when zero.
 	Tolerance time.Duration
+
+	cache checksCache
 }
 
 // Path is the API Gateway route of the ingest function.
@@ -118,11 +120,11 @@ func (h *Handler) accept(r *http.Request) (accepted, error) {
 		Headers:       event.Forwardable(r.Header),
 		Body:          body,
 	}
-	if !owner.Checks {
+	if !owner.Checks() {
 		if err := h.Queue.Publish(ctx, m); err != nil {
 			return accepted{}, err
 		}
 		return accepted{EventID: m.EventID}, nil
 	}
-	return h.acceptChecked(ctx, r.Header, hash, m, now)
+	return h.acceptChecked(ctx, r.Header, owner, m, now)
 }

@@ -365,10 +365,15 @@ func (st *Store) LookupIngestToken(ctx context.Context, hash string) (destinatio
 	if len(out.Item) == 0 {
 		return destination.TokenOwner{}, false, nil
 	}
-	_, checks := out.Item[checksVersion]
-	return destination.TokenOwner{
-		DestinationID: getS(out.Item, "destinationId"), TenantID: getS(out.Item, "tenantId"), Checks: checks,
-	}, true, nil
+	o := destination.TokenOwner{DestinationID: getS(out.Item, "destinationId"), TenantID: getS(out.Item, "tenantId")}
+	if _, ok := out.Item[checksVersion]; ok {
+		v, err := strconv.ParseInt(getN(out.Item, checksVersion), 10, 64)
+		if err != nil || v < 1 {
+			v = 1 // corrupt: still a flag, so the checks are read
+		}
+		o.ChecksVersion = v
+	}
+	return o, true, nil
 }
 
 // ResetBreaker clears the circuit breaker of a destination.

@@ -483,8 +483,14 @@ func testTokenFlagsChecks(t *testing.T, s ConformanceStore) {
 		if err != nil || !found {
 			t.Fatalf("%s: LookupIngestToken: found %v, %v", what, found, err)
 		}
-		if o.Checks != want {
-			t.Errorf("%s: Checks = %v, want %v", what, o.Checks, want)
+		if o.Checks() != want {
+			t.Errorf("%s: Checks = %v (version %d), want %v", what, o.Checks(), o.ChecksVersion, want)
+		}
+		if want {
+			// The checks version is one whose reads show the current checks.
+			if d := mustGet(t, s, o.DestinationID); d.Version < o.ChecksVersion {
+				t.Errorf("%s: ChecksVersion %d is beyond the destination's version %d", what, o.ChecksVersion, d.Version)
+			}
 		}
 	}
 	plain := mustCreate(t, s, NewDestination(tenant, time.Now(), nil))

@@ -212,8 +212,9 @@ func (s *Store) ResolveIngestToken(_ context.Context, hash string) (destinationI
 	return ref.DestinationID, ref.TenantID, ok, nil
 }
 
-// LookupIngestToken returns what a token hash belongs to; Checks is exact
-// here (the DynamoDB adapter's flag may be stale towards true).
+// LookupIngestToken returns what a token hash belongs to; ChecksVersion is
+// exact here, the destination's version when it has checks (the DynamoDB
+// adapter's may be stale towards having checks).
 func (s *Store) LookupIngestToken(_ context.Context, hash string) (destination.TokenOwner, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -224,10 +225,11 @@ func (s *Store) LookupIngestToken(_ context.Context, hash string) (destination.T
 	if !ok {
 		return destination.TokenOwner{}, false, nil
 	}
-	return destination.TokenOwner{
-		DestinationID: ref.DestinationID, TenantID: ref.TenantID,
-		Checks: s.dests[ref.DestinationID].ChecksAtIngest(),
-	}, true, nil
+	o := destination.TokenOwner{DestinationID: ref.DestinationID, TenantID: ref.TenantID}
+	if d := s.dests[ref.DestinationID]; d.ChecksAtIngest() {
+		o.ChecksVersion = d.Version
+	}
+	return o, true, nil
 }
 
 // BreakerResets counts UpdateDestination calls that asked to reset the

@@ -66,6 +66,7 @@ func BenchmarkAWSCost(b *testing.B) {
 		"deduplication": map[string]any{"key": "body:id", "window": "1h"},
 	})
 	plain := sqs.NewFromConfig(stack.Env.AWS) // not counted: used to watch the queue
+	var steady costUsage                      // what steady-with-dedup is compared with
 	for _, sc := range []costScenario{
 		{name: "steady", events: costEvents, live: true},
 		{name: "steady-without-history", events: costEvents, live: true, noHistory: true},
@@ -78,12 +79,25 @@ func BenchmarkAWSCost(b *testing.B) {
 			if sc.dedup {
 				d = deduplicated
 			}
-			runCostScenario(b, stack, counter, plain, recv, d, sc)
+			use, total := runCostScenario(b, stack, counter, plain, recv, d, sc)
+			switch {
+			case sc.name == "steady":
+				steady = costUsage{use, total}
+			case sc.dedup && steady.total > 0:
+				fmt.Fprintf(os.Stdout, "\nDeduplication adds $%.2f per million events to steady ($%.2f): %+.3f WRU and %+.3f RRU per event (the claim is one conditional write; the destination is read once per warm ingest function, not per event). The targets apply to destinations without deduplication.\n",
+					total-steady.total, steady.total, use.WRU-steady.use.WRU, use.RRU-steady.use.RRU)
+			}
 		})
 	}
 }
 
-func runCostScenario(b *testing.B, stack *localstack.Stack, counter *awsCounter, plain *sqs.Client, recv *testkit.Receiver, dest createdDestination, sc costScenario) {
+// costUsage is a scenario's measured usage and its price per million.
+type costUsage struct {
+	use   usage
+	total float64
+}
+
+func runCostScenario(b *testing.B, stack *localstack.Stack, counter *awsCounter, plain *sqs.Client, recv *testkit.Receiver, dest createdDestination, sc costScenario) (usage, float64) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	poller, err := localstack.NewPoller(ctx, stack.Env, costWorkers)
@@ -222,8 +236,11 @@ func runCostScenario(b *testing.B, stack *localstack.Stack, counter *awsCounter,
 		elapsed.Round(time.Millisecond), duplicates, invocations, float64(delivered)/float64(max(invocations, 1)), empty, counter.Cancelled())
 	writeRequests(out, stats, delivered)
 	target := targetWithHistoryUSDPerMillion
-	if sc.noHistory {
+	switch {
+	case sc.noHistory:
 		target = targetUSDPerMillion
+	case sc.dedup:
+		target = 0 // compared with steady instead
 	}
 	model.write(out, "Cost model, "+sc.name, target)
 	fmt.Fprintf(out, "\nThe same run priced at other batch fills (measured cost per batch kept):\n")
@@ -235,6 +252,7 @@ func runCostScenario(b *testing.B, stack *localstack.Stack, counter *awsCounter,
 	b.ReportMetric(float64(delivered)/float64(max(invocations, 1)), "events/batch")
 	b.ReportMetric(use.RRU, "rru/event")
 	b.ReportMetric(use.WRU, "wru/event")
+	return use, model.Total
 }
 
 // queueEmpty reports whether the delivery queue holds no message at all,

@@ -145,6 +145,10 @@ func (m costModel) write(w io.Writer, title string, target float64) {
 	for _, l := range m.Lines {
 		fmt.Fprintf(w, "| %s | %s | %.4f | %s |\n", l.Item, l.Basis, l.PerM, l.Detail)
 	}
+	if target <= 0 {
+		fmt.Fprintf(w, "| **Total** | | **%.2f** | no target of its own (an opt-in feature) |\n", m.Total)
+		return
+	}
 	verdict := "meets"
 	if m.Total > target {
 		verdict = "MISSES"

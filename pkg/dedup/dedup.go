@@ -53,14 +53,14 @@ func ParseKey(spec string) (Key, error) {
 	switch {
 	case ok && strings.EqualFold(source, string(Header)):
 		if len(rest) > maxKeySpec || !httpguts.ValidHeaderFieldName(rest) {
-			return Key{}, fmt.Errorf("must name an HTTP header after header:")
+			return Key{}, fmt.Errorf("must name an HTTP header after header:, such as header:Idempotency-Key")
 		}
 		return Key{Source: Header, Name: http.CanonicalHeaderKey(rest)}, nil
 	case ok && strings.EqualFold(source, string(Body)):
 		path := strings.Split(rest, ".")
 		for _, p := range path {
 			if p == "" || strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-				return Key{}, fmt.Errorf("must give a dot path of JSON member names after body: (such as body:data.id)")
+				return Key{}, fmt.Errorf("must give a dot path of JSON member names after body:, such as body:data.id")
 			}
 		}
 		return Key{Source: Body, Path: path}, nil

@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/hooksentry/hooksentry/pkg/apperror"
+	"github.com/hooksentry/hooksentry/pkg/dedup"
 	"github.com/hooksentry/hooksentry/pkg/destination"
+	"github.com/hooksentry/hooksentry/pkg/verify"
 )
 
 // Run each target with, for example:
@@ -15,6 +17,9 @@ import (
 //	go test ./pkg/destination -run='^$' -fuzz='^FuzzParseCreate$' -fuzztime=10s
 
 var fuzzBodies = []string{
+	`{"url":"https://example.com","verification":{"type":"Hmac","secret":"s","header":"X-Sig","algorithm":"sha1","encoding":"base64","prefix":"p="}}`,
+	`{"url":"https://example.com","verification":{"type":"StandardWebhooks","secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},"deduplication":{"key":"body:a.b","window":"2m"}}`,
+	`{"verification":null,"deduplication":null}`,
 	``,
 	`{}`,
 	`null`,
@@ -98,7 +103,25 @@ func FuzzParseCreate(f *testing.F) {
 			t.Fatalf("accepted serverRateLimit %d", in.ServerRateLimit)
 		}
 		checkCredentials(t, in.AuthType, in.Credentials)
+		checkChecks(t, in.Verification, in.Deduplication)
 	})
+}
+
+// checkChecks: accepted verification and deduplication settings are usable
+// as they are.
+func checkChecks(t *testing.T, v *destination.VerificationInput, d *destination.Deduplication) {
+	t.Helper()
+	if v != nil {
+		if _, err := verify.Key(v.Config.Scheme, v.Secret); err != nil {
+			t.Fatalf("accepted a %s secret its scheme cannot use: %v", v.Config.Scheme, err)
+		}
+		if err := v.Config.Validate(); err != nil {
+			t.Fatalf("accepted verification settings %+v: %v", v.Config, err)
+		}
+	}
+	if d != nil && (d.Window < dedup.MinWindow || d.Window > dedup.MaxWindow || d.Key.String() == "") {
+		t.Fatalf("accepted deduplication %+v", d)
+	}
 }
 
 func FuzzParsePatch(f *testing.F) {
@@ -123,6 +146,10 @@ func FuzzParsePatch(f *testing.F) {
 		}
 		if (p.AuthType == nil) != (p.Credentials == nil) {
 			t.Fatalf("authType %v without credentials or the reverse", p.AuthType)
+		}
+		checkChecks(t, p.Verification, p.Deduplication)
+		if (p.Verification != nil && p.RemoveVerification) || (p.Deduplication != nil && p.RemoveDeduplication) {
+			t.Fatalf("a setting both replaced and removed: %+v", p)
 		}
 		if p.AuthType != nil {
 			checkCredentials(t, *p.AuthType, p.Credentials)

@@ -161,12 +161,13 @@ func (e *Env) Worker(sealer destination.Sealer, q delivery.Queue) (*delivery.Wor
 	c := e.Config
 	st := e.Store()
 	return &delivery.Worker{
-		Store:   st,
-		History: st,
-		Queue:   q,
-		Sender:  &delivery.Sender{Client: client, Tokens: &delivery.TokenCache{Client: client}, Timeout: c.DeliveryTimeout},
-		Sealer:  sealer,
-		Backoff: delivery.Backoff{Base: c.RetryBaseDelay, Max: c.RetryMaxDelay},
+		Store:       st,
+		History:     st,
+		Subscribers: st,
+		Queue:       q,
+		Sender:      &delivery.Sender{Client: client, Tokens: &delivery.TokenCache{Client: client}, Timeout: c.DeliveryTimeout},
+		Sealer:      sealer,
+		Backoff:     delivery.Backoff{Base: c.RetryBaseDelay, Max: c.RetryMaxDelay},
 		Config: delivery.Config{
 			MaxAttempts: c.MaxAttempts, FailureThreshold: c.BreakerFailureThreshold,
 			Cooldown: c.BreakerCooldown, MaxCooldown: c.MaxCooldown, MaxSlotWait: c.MaxSlotWait,

@@ -237,7 +237,7 @@ func (w *Worker) settle(ctx context.Context, d destination.Destination, out map[
 		case retry:
 			err = w.scheduleRetry(ctx, it)
 		case failed:
-			err = w.storeFailed(ctx, it, results[it])
+			err = w.storeFailed(ctx, d, it, results[it])
 		case hold:
 			holds = append(holds, it)
 			continue

@@ -89,7 +89,7 @@ func (w *Worker) deliverActive(ctx context.Context, d destination.Destination, s
 		w.log().ErrorContext(ctx, "release lease", "destinationId", d.ID, "error", err)
 	}
 	if suspend || w.Config.Trips(total) {
-		w.suspend(ctx, d.ID, max(failures, total))
+		w.suspend(ctx, d, max(failures, total))
 	}
 	return out, results
 }

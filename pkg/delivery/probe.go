@@ -3,10 +3,12 @@ package delivery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/hooksentry/hooksentry/pkg/alert"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/event"
 )
@@ -21,16 +23,22 @@ import (
 // rest, and it ends Failed once its attempts are spent.
 
 // suspend opens the breaker and asks for a probe at the end of the cooldown.
-func (w *Worker) suspend(ctx context.Context, destinationID string, failures int) {
+// Of many workers, only the one whose conditional Suspend succeeds alerts.
+func (w *Worker) suspend(ctx context.Context, d destination.Destination, failures int) {
 	cooldown := w.Config.FirstCooldown()
-	openUntil := w.now().Add(cooldown)
-	ok, err := w.Store.Suspend(ctx, destinationID, openUntil, cooldown)
+	now := w.now()
+	openUntil := now.Add(cooldown)
+	ok, err := w.Store.Suspend(ctx, d.ID, openUntil, cooldown)
 	switch {
 	case err != nil:
-		w.log().ErrorContext(ctx, "suspend destination", "destinationId", destinationID, "error", err)
+		w.log().ErrorContext(ctx, "suspend destination", "destinationId", d.ID, "error", err)
 	case ok:
-		w.log().WarnContext(ctx, "destination suspended by circuit breaker", "destinationId", destinationID, "consecutiveFailures", failures)
-		w.requestProbe(ctx, destinationID, openUntil)
+		w.log().WarnContext(ctx, "destination suspended by circuit breaker", "destinationId", d.ID, "consecutiveFailures", failures)
+		w.requestProbe(ctx, d.ID, openUntil)
+		w.alert(ctx, alert.Occurrence{
+			Type: alert.DestinationSuspended, OccurredAt: now, TenantID: d.TenantID, DestinationID: d.ID,
+			Detail: fmt.Sprintf("Destination %s was suspended by the circuit breaker after %d consecutive failed attempts; its events wait until a probe succeeds.", d.URL, failures),
+		})
 	}
 }
 
@@ -167,10 +175,17 @@ func (w *Worker) probe(ctx context.Context, d destination.Destination, st State,
 		w.log().InfoContext(ctx, "probe failed; breaker stays open", "destinationId", d.ID, "eventId", first.msg.EventID, "status", res.Status, "cooldown", cooldown.String())
 		return out, results, false
 	}
-	if _, err := w.Store.Reactivate(ctx, d.ID); err != nil {
+	reactivated, err := w.Store.Reactivate(ctx, d.ID)
+	if err != nil {
 		w.log().ErrorContext(ctx, "reactivate destination", "destinationId", d.ID, "error", err)
 	}
 	w.log().InfoContext(ctx, "destination recovered; circuit breaker closed", "destinationId", d.ID)
+	if reactivated { // of many workers, only the one whose Reactivate succeeded
+		w.alert(ctx, alert.Occurrence{
+			Type: alert.DestinationRecovered, OccurredAt: now, TenantID: d.TenantID, DestinationID: d.ID,
+			Detail: fmt.Sprintf("Destination %s is Active again: a probe delivery succeeded and its waiting events are being delivered.", d.URL),
+		})
+	}
 	out[first] = delivered
 	for _, it := range items[1:] {
 		out[it] = requeue

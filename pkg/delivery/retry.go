@@ -2,8 +2,11 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"github.com/hooksentry/hooksentry/pkg/alert"
+	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/event"
 )
 
@@ -33,7 +36,19 @@ func (w *Worker) scheduleRetry(ctx context.Context, it *item) error {
 
 // storeFailed keeps an event whose attempts are spent, body included, for
 // inspection and replay.
-func (w *Worker) storeFailed(ctx context.Context, it *item, res Result) error {
+func (w *Worker) storeFailed(ctx context.Context, d destination.Destination, it *item, res Result) error {
 	w.log().WarnContext(ctx, "event failed permanently", "eventId", it.msg.EventID, "destinationId", it.msg.DestinationID, "attempts", it.full.Attempts, "lastStatus", res.Status)
-	return w.Store.PutEvent(ctx, it.full, event.StatusFailed, w.now())
+	now := w.now()
+	if err := w.Store.PutEvent(ctx, it.full, event.StatusFailed, now); err != nil {
+		return err
+	}
+	// An alert's own failure raises no alert: two broken alert
+	// destinations would otherwise alert each other forever.
+	if !it.full.Alert {
+		w.alert(ctx, alert.Occurrence{
+			Type: alert.EventFailed, OccurredAt: now, TenantID: d.TenantID, DestinationID: d.ID, EventID: it.msg.EventID,
+			Detail: fmt.Sprintf("Event %s to %s failed for good after %d attempts; it can be replayed.", it.msg.EventID, d.URL, it.full.Prior+it.full.Attempts),
+		})
+	}
+	return nil
 }

@@ -65,7 +65,10 @@ type Worker struct {
 	// History records every settled event's change (history.go); nil
 	// records nothing.
 	History history.Recorder
-	Now     func() time.Time
+	// Subscribers finds the recipients of alerts (alerts.go); nil sends
+	// none.
+	Subscribers Subscribers
+	Now         func() time.Time
 	Log     *slog.Logger
 }
 

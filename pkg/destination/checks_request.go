@@ -3,8 +3,11 @@ package destination
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/hooksentry/hooksentry/pkg/alert"
 	"github.com/hooksentry/hooksentry/pkg/apperror"
 	"github.com/hooksentry/hooksentry/pkg/dedup"
 	"github.com/hooksentry/hooksentry/pkg/verify"
@@ -148,4 +151,29 @@ func parseDeduplication(f *apperror.Fields, raw json.RawMessage) *Deduplication 
 		return nil
 	}
 	return d
+}
+
+// parseAlerts validates an alerts list (CONTRACT §1, §6): alert types,
+// matched case-insensitively, each at most once. An empty list is none.
+func parseAlerts(f *apperror.Fields, raw json.RawMessage) []alert.Type {
+	var names []json.RawMessage
+	if err := json.Unmarshal(raw, &names); err != nil {
+		f.Add("alerts", "must be an array of alert types (%s)", alert.Join(alert.Types()))
+		return nil
+	}
+	var out []alert.Type
+	for i, n := range names {
+		var s string
+		t, ok := alert.Type(""), false
+		if json.Unmarshal(n, &s) == nil {
+			t, ok = alert.ParseType(s)
+		}
+		switch {
+		case !ok:
+			f.Add(fmt.Sprintf("alerts[%d]", i), "must be one of %s", alert.Join(alert.Types()))
+		case !slices.Contains(out, t):
+			out = append(out, t)
+		}
+	}
+	return out
 }

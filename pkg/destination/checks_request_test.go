@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hooksentry/hooksentry/pkg/alert"
 	"github.com/hooksentry/hooksentry/pkg/apperror"
 	"github.com/hooksentry/hooksentry/pkg/dedup"
 	"github.com/hooksentry/hooksentry/pkg/destination"
@@ -112,6 +113,9 @@ func TestParseChecksInvalid(t *testing.T) {
 		{"deduplication window not Go syntax", `"deduplication":{"key":"body:id","window":"1 hour"}`, []string{"deduplication.window"}},
 		{"deduplication window a number", `"deduplication":{"key":"body:id","window":3600}`, []string{"deduplication.window"}},
 		{"deduplication unknown member", `"deduplication":{"key":"body:id","scope":"tenant"}`, []string{"deduplication.scope"}},
+		{"alerts not an array", `"alerts":"event.failed"`, []string{"alerts"}},
+		{"unknown alert", `"alerts":["event.failed","event.delivered"]`, []string{"alerts[1]"}},
+		{"alert not a string", `"alerts":[1]`, []string{"alerts[0]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,5 +180,45 @@ func TestParsePatchChecks(t *testing.T) {
 				t.Errorf("remove = %v, %v; want %v, %v", p.RemoveVerification, p.RemoveDeduplication, tt.removeVer, tt.removeDd)
 			}
 		})
+	}
+}
+
+func TestParseAlerts(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want []alert.Type
+	}{
+		{"all three, matched case-insensitively", `{"url":"https://example.com","alerts":["Destination.Suspended","destination.recovered","EVENT.FAILED"]}`,
+			[]alert.Type{alert.DestinationSuspended, alert.DestinationRecovered, alert.EventFailed}},
+		{"repeats count once", `{"url":"https://example.com","alerts":["event.failed","event.failed"]}`, []alert.Type{alert.EventFailed}},
+		{"empty is none", `{"url":"https://example.com","alerts":[]}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, err := destination.ParseCreate([]byte(tt.body), nil)
+			if err != nil {
+				t.Fatalf("ParseCreate: %v", err)
+			}
+			if !reflect.DeepEqual(in.Alerts, tt.want) {
+				t.Errorf("Alerts = %v, want %v", in.Alerts, tt.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		body string
+		want *[]alert.Type
+	}{
+		{`{}`, nil},
+		{`{"alerts":null}`, &[]alert.Type{}},
+		{`{"alerts":["event.failed"]}`, &[]alert.Type{alert.EventFailed}},
+	} {
+		p, err := destination.ParsePatch([]byte(tc.body), destination.AuthNone, nil)
+		if err != nil {
+			t.Fatalf("ParsePatch(%s): %v", tc.body, err)
+		}
+		if (p.Alerts == nil) != (tc.want == nil) || (p.Alerts != nil && len(*p.Alerts) != len(*tc.want)) {
+			t.Errorf("ParsePatch(%s).Alerts = %v, want %v", tc.body, p.Alerts, tc.want)
+		}
 	}
 }

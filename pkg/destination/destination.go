@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hooksentry/hooksentry/pkg/alert"
 	"github.com/hooksentry/hooksentry/pkg/dedup"
 	"github.com/hooksentry/hooksentry/pkg/kmscontext"
 	"github.com/hooksentry/hooksentry/pkg/verify"
@@ -87,7 +88,10 @@ type Destination struct {
 	// nil when not configured.
 	Verification  *Verification
 	Deduplication *Deduplication
-	Version       int64 // optimistic-concurrency counter, bumped by every write
+	// Alerts are the operational events of the tenant's other
+	// destinations this one receives (CONTRACT §6); nil: none.
+	Alerts  []alert.Type
+	Version int64 // optimistic-concurrency counter, bumped by every write
 }
 
 // Verification is how ingest checks that a request was signed by its

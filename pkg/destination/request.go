@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/hooksentry/hooksentry/pkg/alert"
 	"github.com/hooksentry/hooksentry/pkg/apperror"
 	"github.com/hooksentry/hooksentry/pkg/event"
 	"github.com/hooksentry/hooksentry/pkg/verify"
@@ -22,6 +23,7 @@ type CreateInput struct {
 	Credentials     *Credentials
 	Verification    *VerificationInput // nil: none
 	Deduplication   *Deduplication     // nil: none
+	Alerts          []alert.Type       // nil: none
 }
 
 // Patch is a validated update request; nil fields are left unchanged.
@@ -38,6 +40,9 @@ type Patch struct {
 	RemoveVerification  bool
 	Deduplication       *Deduplication
 	RemoveDeduplication bool
+	// Alerts replaces the list when not nil (empty, or null in the
+	// request: none).
+	Alerts *[]alert.Type
 }
 
 // VerificationInput is a validated verification setting with its secret
@@ -52,8 +57,8 @@ type VerificationInput struct {
 // client may send back what it read; any other member is refused, so a
 // misspelt or not yet supported setting is never silently dropped.
 var (
-	createMembers = []string{"url", "serverRateLimit", "authType", "credentials", "verification", "deduplication"}
-	patchMembers  = []string{"url", "serverRateLimit", "status", "authType", "credentials", "removeAuth", "verification", "deduplication"}
+	createMembers = []string{"url", "serverRateLimit", "authType", "credentials", "verification", "deduplication", "alerts"}
+	patchMembers  = []string{"url", "serverRateLimit", "status", "authType", "credentials", "removeAuth", "verification", "deduplication", "alerts"}
 	readOnly      = []string{"id", "tenantId", "status", "createdAt", "updatedAt"}
 )
 
@@ -251,6 +256,9 @@ func ParseCreate(body []byte, policy URLPolicy) (CreateInput, error) {
 	if raw, ok := obj.present("deduplication"); ok {
 		in.Deduplication = parseDeduplication(&f, raw)
 	}
+	if raw, ok := obj.present("alerts"); ok {
+		in.Alerts = parseAlerts(&f, raw)
+	}
 	if err := f.Err(); err != nil {
 		return CreateInput{}, err
 	}
@@ -308,6 +316,12 @@ func ParsePatch(body []byte, current AuthType, policy URLPolicy) (Patch, error) 
 		p.Deduplication = parseDeduplication(&f, raw)
 	}
 	p.RemoveDeduplication = obj.null("deduplication")
+	if raw, ok := obj.present("alerts"); ok {
+		alerts := parseAlerts(&f, raw)
+		p.Alerts = &alerts
+	} else if obj.null("alerts") {
+		p.Alerts = &[]alert.Type{}
+	}
 	if err := f.Err(); err != nil {
 		return Patch{}, err
 	}

@@ -117,6 +117,7 @@ func (s *Service) Create(ctx context.Context, tenantID string, in CreateInput) (
 		return Destination{}, Issued{}, err
 	}
 	d.Deduplication = in.Deduplication
+	d.Alerts = in.Alerts
 	if err := s.Store.CreateDestination(ctx, d); err != nil {
 		return Destination{}, Issued{}, fmt.Errorf("store destination: %w", err)
 	}
@@ -220,6 +221,12 @@ func (s *Service) Update(ctx context.Context, tenantID, id string, body []byte) 
 		}
 		if p.Deduplication != nil {
 			next.Deduplication = p.Deduplication
+		}
+		if p.Alerts != nil {
+			next.Alerts = *p.Alerts
+			if len(next.Alerts) == 0 {
+				next.Alerts = nil
+			}
 		}
 		next.UpdatedAt = s.now()
 		saved, err := s.Store.UpdateDestination(ctx, next, reset)

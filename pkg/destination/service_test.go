@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -124,8 +126,12 @@ func equalDest(a, b destination.Destination) bool {
 	if !sealed(a.Sealed, b.Sealed) || !sealed(a.Signing, b.Signing) || !sealed(a.PrevSigning, b.PrevSigning) {
 		return false
 	}
+	if !slices.Equal(a.Alerts, b.Alerts) {
+		return false
+	}
 	a.Sealed, b.Sealed, a.Signing, b.Signing, a.PrevSigning, b.PrevSigning = nil, nil, nil, nil, nil, nil
-	return a == b
+	a.Alerts, b.Alerts = nil, nil
+	return reflect.DeepEqual(a, b)
 }
 
 func TestServiceCreateWithoutAuth(t *testing.T) {

@@ -47,6 +47,7 @@ type Message struct {
 	Manual        bool        `json:"mn,omitempty"`    // the next attempt is the first of a manual replay
 	Prior         int         `json:"pa,omitempty"`    // attempts made before the current replay; history numbers on from here
 	Verified      string      `json:"vf,omitempty"`    // the verification scheme the ingest request passed (HookSentry-Verified)
+	Alert         bool        `json:"al,omitempty"`    // an operational event (pkg/alert): its failure raises no event.failed alert
 
 	RawBody bool `json:"rb,omitempty"` // wire framing only: the body follows the header (Encode sets, Decode clears)
 }

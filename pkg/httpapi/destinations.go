@@ -144,7 +144,10 @@ func NewView(d destination.Destination) View {
 	if dd := d.Deduplication; dd != nil {
 		v.Deduplication = &DeduplicationView{Key: dd.Key.String(), Window: dedup.FormatWindow(dd.Window)}
 	}
-	v.Alerts = []string{} // alerts come with issue 10's CONTRACT §6
+	v.Alerts = make([]string, len(d.Alerts))
+	for i, a := range d.Alerts {
+		v.Alerts[i] = string(a)
+	}
 	return v
 }
 

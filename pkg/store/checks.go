@@ -10,13 +10,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/hooksentry/hooksentry/pkg/alert"
 	"github.com/hooksentry/hooksentry/pkg/dedup"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/verify"
 )
 
-// A destination's checks at ingest (verification, deduplication) are
-// attributes of its item; the token item carries only a flag, so ingest
+// A destination's checks at ingest (verification, deduplication), and its
+// alert subscriptions, are attributes of its item; the token item carries only a flag, so ingest
 // reads the destination only for a destination that has checks (docs/DATA_MODEL.md).
 //
 // checksVersion, on a token item, is the destination version from which its
@@ -44,6 +45,13 @@ func checkAttributes(d destination.Destination) map[string]types.AttributeValue 
 		item["dedupKey"] = s(dd.Key.String())
 		item["dedupWindowMs"] = n(strconv.FormatInt(dd.Window.Milliseconds(), 10))
 	}
+	if len(d.Alerts) > 0 {
+		names := make([]types.AttributeValue, len(d.Alerts))
+		for i, a := range d.Alerts {
+			names[i] = s(string(a))
+		}
+		item["alerts"] = &types.AttributeValueMemberL{Value: names}
+	}
 	return item
 }
 
@@ -68,6 +76,17 @@ func decodeChecks(item map[string]types.AttributeValue, d *destination.Destinati
 			return fmt.Errorf("decode destination %q: corrupt deduplication", d.ID)
 		}
 		d.Deduplication = &destination.Deduplication{Key: k, Window: time.Duration(ms) * time.Millisecond}
+	}
+	if l, ok := item["alerts"].(*types.AttributeValueMemberL); ok {
+		for _, v := range l.Value {
+			sv, _ := v.(*types.AttributeValueMemberS)
+			if sv == nil {
+				continue
+			}
+			if t, ok := alert.ParseType(sv.Value); ok {
+				d.Alerts = append(d.Alerts, t)
+			}
+		}
 	}
 	return nil
 }

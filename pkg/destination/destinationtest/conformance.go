@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hooksentry/hooksentry/pkg/alert"
 	"github.com/hooksentry/hooksentry/pkg/apperror"
 	"github.com/hooksentry/hooksentry/pkg/dedup"
 	"github.com/hooksentry/hooksentry/pkg/destination"
@@ -437,6 +438,7 @@ func withChecks(d *destination.Destination) {
 		panic(err)
 	}
 	d.Deduplication = &destination.Deduplication{Key: key, Window: 90 * time.Minute}
+	d.Alerts = []alert.Type{alert.EventFailed, alert.DestinationSuspended}
 }
 
 // testChecksRoundTrip: verification (with its sealed secret) and

@@ -36,13 +36,35 @@ type Validator struct {
 	issuer    string
 	audiences []string
 	now       func() time.Time
-	keys      map[string]*rsa.PublicKey // by kid
+	keys      keySource
+}
+
+// keySource finds the verification key of a kid: a fixed JWKS (the local
+// issuer's) or one fetched from an identity provider (RemoteJWKS).
+type keySource interface {
+	key(kid string) (*rsa.PublicKey, bool)
+}
+
+// staticKeys is a JWKS that never changes, by kid.
+type staticKeys map[string]*rsa.PublicKey
+
+func (k staticKeys) key(kid string) (*rsa.PublicKey, bool) {
+	pub, ok := k[kid]
+	return pub, ok
 }
 
 // NewValidator builds a Validator from a JWKS document. Keys that cannot
 // verify RS256 signatures (non-RSA, encryption keys, other algs, no kid) are
 // skipped; at least one usable key is required. now defaults to time.Now.
 func NewValidator(jwks []byte, issuer string, audiences []string, now func() time.Time) (*Validator, error) {
+	keys, err := parseJWKS(jwks)
+	if err != nil {
+		return nil, err
+	}
+	return newValidator(staticKeys(keys), issuer, audiences, now)
+}
+
+func newValidator(keys keySource, issuer string, audiences []string, now func() time.Time) (*Validator, error) {
 	if issuer == "" {
 		return nil, errors.New("devauth: validator: empty issuer")
 	}
@@ -52,6 +74,13 @@ func NewValidator(jwks []byte, issuer string, audiences []string, now func() tim
 	if now == nil {
 		now = time.Now
 	}
+	return &Validator{issuer: issuer, audiences: slices.Clone(audiences), now: now, keys: keys}, nil
+}
+
+// parseJWKS returns the RS256 signature keys of a JWKS document by kid.
+// Keys that cannot verify RS256 signatures (non-RSA, encryption keys, other
+// algs, no kid) are skipped; at least one usable key is required.
+func parseJWKS(jwks []byte) (map[string]*rsa.PublicKey, error) {
 	var set jwkSet
 	if err := json.Unmarshal(jwks, &set); err != nil {
 		return nil, fmt.Errorf("devauth: validator: parse JWKS: %w", err)
@@ -73,7 +102,7 @@ func NewValidator(jwks []byte, issuer string, audiences []string, now func() tim
 	if len(keys) == 0 {
 		return nil, errors.New("devauth: validator: JWKS has no usable RS256 keys")
 	}
-	return &Validator{issuer: issuer, audiences: slices.Clone(audiences), now: now, keys: keys}, nil
+	return keys, nil
 }
 
 func rsaPublicKey(k jwk) (*rsa.PublicKey, error) {
@@ -159,7 +188,7 @@ func (v *Validator) keyFor(t *jwt.Token) (any, error) {
 	if kid == "" {
 		return nil, unauthorized("the token has no kid")
 	}
-	key, ok := v.keys[kid]
+	key, ok := v.keys.key(kid)
 	if !ok {
 		return nil, unauthorized("the token kid does not match any signing key")
 	}

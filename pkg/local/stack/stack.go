@@ -145,12 +145,17 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 	for k, v := range opts.Settings {
 		settings[k] = v
 	}
-	cfg, err := config.Load(func(name string) string {
+	setting := func(name string) string {
 		if v, ok := settings[name]; ok {
 			return v
 		}
 		return os.Getenv(name)
-	})
+	}
+	cfg, err := config.Load(setting)
+	if err != nil {
+		return err
+	}
+	ext, err := ExternalIssuerFromSettings(setting)
 	if err != nil {
 		return err
 	}
@@ -160,7 +165,7 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 	if err != nil {
 		return err
 	}
-	handler, err := Handler(st.Env, st.Issuer)
+	handler, err := HandlerWith(ctx, st.Env, st.Issuer, ext)
 	if err != nil {
 		return err
 	}
@@ -233,9 +238,18 @@ func emulatorHTTPClient() *awshttp.BuildableClient {
 }
 
 // Handler is what the stack serves: the local gateway in front of every
-// function of env (Routes), and the issuer's JWKS.
+// function of env (Routes), and the issuer's JWKS. The gateway accepts
+// tokens of the local issuer.
 func Handler(env *app.Env, issuer *devauth.Issuer) (http.Handler, error) {
-	validator, err := devauth.NewValidator(issuer.JWKS(), issuer.IssuerURL, []string{issuer.Audience}, time.Now)
+	return HandlerWith(context.Background(), env, issuer, nil)
+}
+
+// HandlerWith is Handler accepting tokens of ext instead of the local
+// issuer's when ext is not nil (HOOKSENTRY_JWT_ISSUER); it fails if ext's
+// JWKS cannot be fetched. The local issuer's JWKS stays served: harmless,
+// and `hooksentry token` keeps working against a stack without ext.
+func HandlerWith(ctx context.Context, env *app.Env, issuer *devauth.Issuer, ext *ExternalIssuer) (http.Handler, error) {
+	validator, err := authorizer(ctx, issuer, ext)
 	if err != nil {
 		return nil, err
 	}

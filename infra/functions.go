@@ -307,6 +307,9 @@ var functionSpecs = []functionSpec{
 			// ReceiveMessage/DeleteMessage/GetQueueAttributes: the event source mapping
 			// polls with the function's role.
 			{Actions: sqs("SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes"), Resources: []resource{resDeliveryQueue}},
+			// Alerts (CONTRACT §6): the tenant's destinations, to find who
+			// receives one.
+			{Actions: ddb("Query"), Resources: []resource{resTableIndexGSI1}},
 		},
 	},
 	{

@@ -84,7 +84,7 @@ func BenchmarkAWSCost(b *testing.B) {
 			case sc.name == "steady":
 				steady = costUsage{use, total}
 			case sc.dedup && steady.total > 0:
-				fmt.Fprintf(os.Stdout, "\nDeduplication adds $%.2f per million events to steady ($%.2f): %+.3f WRU and %+.3f RRU per event (the claim is one conditional write; the destination is read once per warm ingest function, not per event). The targets apply to destinations without deduplication.\n",
+				fmt.Fprintf(os.Stdout, "\nDeduplication adds $%.2f per million events to steady ($%.2f): %+.3f WRU and %+.3f RRU per event (a conditional write of the claim and its confirmation; the destination is read once per warm ingest function, not per event). The targets apply to destinations without deduplication.\n",
 					total-steady.total, steady.total, use.WRU-steady.use.WRU, use.RRU-steady.use.RRU)
 			}
 		})

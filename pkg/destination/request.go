@@ -53,13 +53,13 @@ type VerificationInput struct {
 }
 
 // The request members of create and update. Members of the destination
-// JSON that cannot be written (readOnly) are accepted and ignored, so a
+// JSON (and of the 201) that cannot be written (readOnly) are accepted and ignored, so a
 // client may send back what it read; any other member is refused, so a
 // misspelt or not yet supported setting is never silently dropped.
 var (
 	createMembers = []string{"url", "serverRateLimit", "authType", "credentials", "verification", "deduplication", "alerts"}
 	patchMembers  = []string{"url", "serverRateLimit", "status", "authType", "credentials", "removeAuth", "verification", "deduplication", "alerts"}
-	readOnly      = []string{"id", "tenantId", "status", "createdAt", "updatedAt"}
+	readOnly      = []string{"id", "tenantId", "status", "createdAt", "updatedAt", "ingestToken", "signingSecret"}
 )
 
 // URLPolicy refuses URLs that the deployment must never call, such as IP

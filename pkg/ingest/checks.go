@@ -13,16 +13,38 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/verify"
 )
 
-// Claims remembers the deduplication keys of accepted events.
+// Claims remembers the deduplication keys of accepted events. A claim is
+// made pending, before the event is published, and confirmed once it is:
+// only a confirmed claim makes a later request a duplicate, so no request
+// is ever answered as a duplicate of an event that was not stored.
 type Claims interface {
-	// ClaimDedupKey records eventID, accepted at at, as the first event
-	// with fingerprint for destinationID, unless an event accepted within
-	// window before at holds it: then it returns that event's id and true.
-	ClaimDedupKey(ctx context.Context, destinationID, fingerprint, eventID string, at time.Time, window time.Duration) (first string, duplicate bool, err error)
+	// ClaimDedupKey records eventID, accepted at at, as the pending first
+	// event with fingerprint for destinationID, unless a confirmed claim
+	// of an event accepted within window before at holds it (Duplicate,
+	// with that event's id), or a pending claim whose lease has not run
+	// out (InFlight: that event is being accepted right now). A pending
+	// claim past its lease (its request died) is taken over.
+	ClaimDedupKey(ctx context.Context, destinationID, fingerprint, eventID string, at time.Time, window, lease time.Duration) (first string, state ClaimState, err error)
+	// ConfirmDedupKey confirms eventID's pending claim: its event is stored.
+	ConfirmDedupKey(ctx context.Context, destinationID, fingerprint, eventID string) error
 	// ReleaseDedupKey removes eventID's claim (its event could not be
 	// stored) and leaves another event's claim alone.
 	ReleaseDedupKey(ctx context.Context, destinationID, fingerprint, eventID string) error
 }
+
+// ClaimState is what a claim found.
+type ClaimState int
+
+const (
+	Claimed   ClaimState = iota // the claim is this event's, pending
+	Duplicate                   // a confirmed claim of an earlier event holds the key
+	InFlight                    // an earlier request with the key is being accepted
+)
+
+// ClaimLease is how long a pending claim keeps the key: longer than an
+// ingest request can take (API Gateway ends an HTTP API integration after
+// 30 s), so a live request's claim is never taken over.
+const ClaimLease = 35 * time.Second
 
 // acceptChecked accepts m for a destination that may have checks: the
 // signature is verified before anything is written, and the deduplication
@@ -57,20 +79,31 @@ func (h *Handler) acceptChecked(ctx context.Context, header http.Header, owner d
 		return accepted{EventID: m.EventID}, nil
 	}
 	fp := dedup.Fingerprint(d.Deduplication.Key, value)
-	first, dup, err := h.Claims.ClaimDedupKey(ctx, d.ID, fp, m.EventID, now, d.Deduplication.Window)
+	first, state, err := h.Claims.ClaimDedupKey(ctx, d.ID, fp, m.EventID, now, d.Deduplication.Window, ClaimLease)
 	if err != nil {
 		return accepted{}, err
 	}
-	if dup {
+	switch state {
+	case Duplicate:
 		return accepted{EventID: first, Duplicate: true}, nil
+	case InFlight:
+		// Not yet accepted, and it may still fail: the sender's retry
+		// must come back, not be told of an event that may never exist.
+		return accepted{}, apperror.New(apperror.Conflict, "A request with the same deduplication key is being accepted right now; retry in a few seconds.")
 	}
 	if err := h.Queue.Publish(ctx, m); err != nil {
-		// Without the release, the sender's retry of this event would be
-		// answered as a duplicate of an event that was never stored.
+		// Released, the key is free for the sender's retry at once (else
+		// only once the lease runs out).
 		if rerr := h.Claims.ReleaseDedupKey(context.WithoutCancel(ctx), d.ID, fp, m.EventID); rerr != nil {
 			return accepted{}, fmt.Errorf("%w (and releasing its deduplication key failed: %v)", err, rerr)
 		}
 		return accepted{}, err
+	}
+	// The event is durable: answer 202 even if the confirmation fails.
+	// The claim then stays pending and a retry after its lease is accepted
+	// as a new event (delivered twice, never lost).
+	if err := h.Claims.ConfirmDedupKey(context.WithoutCancel(ctx), d.ID, fp, m.EventID); err != nil {
+		h.log().ErrorContext(ctx, "confirm deduplication key; a retry after the lease is accepted again", "destinationId", d.ID, "eventId", m.EventID, "error", err)
 	}
 	return accepted{EventID: m.EventID}, nil
 }

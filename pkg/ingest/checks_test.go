@@ -19,6 +19,7 @@ import (
 
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/destination/destinationtest"
+	"github.com/hooksentry/hooksentry/pkg/event"
 	"github.com/hooksentry/hooksentry/pkg/ingest"
 	"github.com/hooksentry/hooksentry/pkg/ingest/ingesttest"
 )
@@ -291,5 +292,49 @@ func TestIngestReadsADestinationWithChecksOncePerChange(t *testing.T) {
 	wantAccepted(t, c.post(t, token, body, http.Header{"X-Hub-Signature-256": {githubSignature("rotated", body)}}))
 	if reads.reads != 4 {
 		t.Errorf("after a rewrite and the TTL: %d reads, want 4", reads.reads)
+	}
+}
+
+// blockingQueue holds a publish until released, then fails it.
+type blockingQueue struct{ started, release chan struct{} }
+
+func (q *blockingQueue) Publish(context.Context, event.Message) error {
+	close(q.started)
+	<-q.release
+	return errors.New("sqs: throttled")
+}
+
+// TestIngestInFlightDuplicateIsAskedToRetry: a sender that retries while
+// its first request is still being accepted is not told "duplicate" (the
+// first may yet fail, and the event would be lost): it gets 409 with
+// Retry-After, and after the first failed, its retry is accepted.
+func TestIngestInFlightDuplicateIsAskedToRetry(t *testing.T) {
+	c := newChecked(t)
+	_, token := c.create(t, `"deduplication":{"key":"header:Idempotency-Key"}`)
+	bq := &blockingQueue{started: make(chan struct{}), release: make(chan struct{})}
+	c.h.Queue = bq
+	h := http.Header{"Idempotency-Key": {"k1"}}
+	first := make(chan int)
+	go func() {
+		req := httptest.NewRequest(http.MethodPost, "/ingest/"+token, strings.NewReader(`{}`))
+		req.Header = h.Clone()
+		rec := httptest.NewRecorder()
+		c.h.ServeHTTP(rec, req)
+		first <- rec.Code
+	}()
+	<-bq.started
+	c.h.Queue = c.queue
+	rec := c.post(t, token, []byte(`{}`), h)
+	p := wantProblem(t, rec, http.StatusConflict)
+	if rec.Header().Get("Retry-After") == "" || !strings.Contains(p.Detail, "retry") {
+		t.Errorf("409 %q, Retry-After %q: want a retry hint", p.Detail, rec.Header().Get("Retry-After"))
+	}
+	close(bq.release)
+	if code := <-first; code < 500 {
+		t.Fatalf("first request with the queue failing: %d, want 5xx", code)
+	}
+	a := wantAccepted(t, c.post(t, token, []byte(`{}`), h))
+	if a.Duplicate != nil || len(c.queue.msgs) != 1 || c.queue.msgs[0].EventID != a.EventID {
+		t.Errorf("retry after the failure: %+v, queued %d; want a new stored event", a, len(c.queue.msgs))
 	}
 }

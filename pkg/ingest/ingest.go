@@ -57,10 +57,20 @@ type Handler struct {
 // Path is the API Gateway route of the ingest function.
 const Path = "/ingest/{token}"
 
+func (h *Handler) log() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
+}
+
 // ServeHTTP accepts one webhook.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a, err := h.accept(r)
 	if err != nil {
+		if apperror.CodeOf(err) == apperror.Conflict {
+			w.Header().Set("Retry-After", "2") // an in-flight request with the same deduplication key
+		}
 		httpapi.WriteError(w, r, h.Log, err)
 		return
 	}

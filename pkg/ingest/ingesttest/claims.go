@@ -7,6 +7,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/hooksentry/hooksentry/pkg/ingest"
 )
 
 // Claims is an in-memory ingest.Claims. Err, when set, is returned by
@@ -18,26 +20,48 @@ type Claims struct {
 }
 
 type claim struct {
-	eventID string
-	at      time.Time
+	eventID    string
+	at         time.Time
+	confirmed  bool
+	leaseUntil time.Time
 }
 
 // ClaimDedupKey implements ingest.Claims.
-func (c *Claims) ClaimDedupKey(_ context.Context, destinationID, fingerprint, eventID string, at time.Time, window time.Duration) (string, bool, error) {
+func (c *Claims) ClaimDedupKey(_ context.Context, destinationID, fingerprint, eventID string, at time.Time, window, lease time.Duration) (string, ingest.ClaimState, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.Err != nil {
-		return "", false, c.Err
+		return "", 0, c.Err
 	}
 	if c.claims == nil {
 		c.claims = map[string]claim{}
 	}
 	k := destinationID + "#" + fingerprint
-	if cur, ok := c.claims[k]; ok && cur.at.After(at.Add(-window)) {
-		return cur.eventID, true, nil
+	if cur, ok := c.claims[k]; ok {
+		switch {
+		case cur.confirmed && cur.at.After(at.Add(-window)):
+			return cur.eventID, ingest.Duplicate, nil
+		case !cur.confirmed && !cur.leaseUntil.Before(at):
+			return cur.eventID, ingest.InFlight, nil
+		}
 	}
-	c.claims[k] = claim{eventID, at}
-	return eventID, false, nil
+	c.claims[k] = claim{eventID: eventID, at: at, leaseUntil: at.Add(lease)}
+	return eventID, ingest.Claimed, nil
+}
+
+// ConfirmDedupKey implements ingest.Claims.
+func (c *Claims) ConfirmDedupKey(_ context.Context, destinationID, fingerprint, eventID string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.Err != nil {
+		return c.Err
+	}
+	k := destinationID + "#" + fingerprint
+	if cur, ok := c.claims[k]; ok && cur.eventID == eventID {
+		cur.confirmed = true
+		c.claims[k] = cur
+	}
+	return nil
 }
 
 // ReleaseDedupKey implements ingest.Claims.

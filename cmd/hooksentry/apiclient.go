@@ -12,12 +12,14 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
 // The HTTP side of the operator commands that call the management API
-// (`hooksentry events ...`): which API they talk to, one request, and what an
-// error answer says.
+// (`hooksentry events ...`, `hooksentry destinations ...`, `hooksentry
+// listen`): which API they talk to, one request, and what an error answer
+// says.
 
 const (
 	// requestTimeout bounds one API call. A bulk replay call moves up to
@@ -49,6 +51,12 @@ func resolveTarget(apiFlag string) (apiTarget, error) {
 		}
 		return apiTarget{baseURL: base}, nil
 	}
+	return localTarget()
+}
+
+// localTarget is the local stack at HOOKSENTRY_LOCAL_ADDR (127.0.0.1:8080),
+// whatever HOOKSENTRY_API_URL says (listen needs the stack on this machine).
+func localTarget() (apiTarget, error) {
 	addr := os.Getenv("HOOKSENTRY_LOCAL_ADDR")
 	if addr == "" {
 		addr = "127.0.0.1:8080"
@@ -97,15 +105,16 @@ func loopbackHost(host string) bool {
 
 // apiClient calls the management API with a bearer token.
 type apiClient struct {
-	base string
+	base  string
+	local bool // the local stack: a refused connection means it is not running
 	// token returns the bearer token for the next request (minted tokens are
 	// minted per request, so a long bulk replay never outlives one).
 	token func() (string, error)
 	http  *http.Client
 }
 
-func newAPIClient(base string, token func() (string, error)) *apiClient {
-	return &apiClient{base: base, token: token, http: &http.Client{
+func newAPIClient(target apiTarget, token func() (string, error)) *apiClient {
+	return &apiClient{base: target.baseURL, local: target.local, token: token, http: &http.Client{
 		Timeout: requestTimeout,
 		// The API never redirects; following a redirect could carry the
 		// token somewhere else.
@@ -143,6 +152,9 @@ func (c *apiClient) do(ctx context.Context, method, path string, query url.Value
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := c.http.Do(req)
+	if err != nil && c.local && errors.Is(err, syscall.ECONNREFUSED) {
+		return nil, fmt.Errorf("the local stack is not running at %s (connection refused): start it with make run", c.base)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, c.base+path, unwrapURLError(err))
 	}
@@ -203,19 +215,29 @@ func newAPIError(code int, data []byte) *apiError {
 	return e
 }
 
-// Error is what the user sees (after "hooksentry: "): the problem's
-// "title: detail" and a line per field error. Everything in it comes from
-// the server, so control characters are neutralised.
+// Error is what the user sees (after "hooksentry: "), on one line so that a
+// script's log keeps it whole: the status, the problem's title and detail,
+// and its field errors in parentheses, such as
+//
+//	400 Bad Request: The request is invalid. (url: must use https; serverRateLimit: must be from 1 to 1000)
+//
+// Everything in it comes from the server, so control characters are
+// neutralised.
 func (e *apiError) Error() string {
 	var b strings.Builder
+	fmt.Fprintf(&b, "%d ", e.StatusCode)
 	switch {
 	case e.Title != "":
 		b.WriteString(oneLine(e.Title))
 		if e.Detail != "" {
 			b.WriteString(": " + oneLine(e.Detail))
 		}
-		for _, f := range e.Fields {
-			b.WriteString("\n  " + oneLine(f.Field) + ": " + oneLine(f.Message))
+		if len(e.Fields) > 0 {
+			parts := make([]string, len(e.Fields))
+			for i, f := range e.Fields {
+				parts[i] = oneLine(f.Field) + ": " + oneLine(f.Message)
+			}
+			b.WriteString(" (" + strings.Join(parts, "; ") + ")")
 		}
 	case e.Message != "":
 		b.WriteString(oneLine(e.Message))
@@ -223,7 +245,7 @@ func (e *apiError) Error() string {
 			b.WriteString(": the API refused the bearer token (missing, malformed, expired, or not issued for this API)")
 		}
 	default:
-		fmt.Fprintf(&b, "HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+		b.WriteString(http.StatusText(e.StatusCode))
 		if e.Body != "" {
 			b.WriteString(": " + e.Body)
 		}

@@ -50,7 +50,7 @@ func events(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cmd := eventsCommand{stdout: stdout, stderr: stderr}
+	cmd := eventsCommand{apiCommand{group: "events", usage: eventsUsage, stdout: stdout, stderr: stderr}}
 	var err error
 	switch args[0] {
 	case "list":
@@ -71,38 +71,8 @@ func events(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// eventsCommand holds what every events subcommand shares: its output and
-// the flags that choose the API, the token and the output format.
-type eventsCommand struct {
-	stdout, stderr io.Writer
-
-	api, token, tenant string
-	json               bool
-}
-
-func (c *eventsCommand) flags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("events "+name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	fs.Usage = func() { fmt.Fprint(c.stderr, eventsUsage) }
-	fs.StringVar(&c.api, "api", "", "base URL of a deployed API (default: HOOKSENTRY_API_URL, else the local stack)")
-	fs.StringVar(&c.token, "token", "", "bearer token (default: HOOKSENTRY_TOKEN)")
-	fs.StringVar(&c.tenant, "tenant", "", "local stack: mint a token for this tenant (default: HOOKSENTRY_TENANT, else looked up)")
-	fs.BoolVar(&c.json, "json", false, "print the API's JSON answer")
-	return fs
-}
-
-// client resolves the API and its token for a command about subject.
-func (c *eventsCommand) client(ctx context.Context, about subject) (*apiClient, error) {
-	target, err := resolveTarget(c.api)
-	if err != nil {
-		return nil, err
-	}
-	tok, err := bearer(ctx, target, c.token, c.tenant, about)
-	if err != nil {
-		return nil, err
-	}
-	return newAPIClient(target.baseURL, tok), nil
-}
+// eventsCommand is one events subcommand: the shared API flags and output.
+type eventsCommand struct{ apiCommand }
 
 // parseInterspersed parses flags wherever they are among the positional
 // arguments (the flag package stops at the first non-flag); everything after

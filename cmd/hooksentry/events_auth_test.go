@@ -12,7 +12,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/local/devauth"
 )
 
-// API errors reach the user as "title: detail" on stderr, with a non-zero
+// API errors reach the user as one line, "status title: detail (fields)", on stderr, with a non-zero
 // exit, and never with the token.
 func TestEventsAPIErrors(t *testing.T) {
 	tests := []struct {
@@ -26,7 +26,7 @@ func TestEventsAPIErrors(t *testing.T) {
 			args: []string{"list", "--destination", destID},
 			x: exchange{method: http.MethodGet, path: listPath, status: 404,
 				answer: `{"type":"about:blank","title":"Not Found","status":404,"detail":"Destination \"` + destID + `\" was not found."}`},
-			stderr: `hooksentry: Not Found: Destination "` + destID + `" was not found.` + "\n",
+			stderr: `hooksentry: 404 Not Found: Destination "` + destID + `" was not found.` + "\n",
 		},
 		{
 			name: "validation errors",
@@ -34,33 +34,33 @@ func TestEventsAPIErrors(t *testing.T) {
 			x: exchange{method: http.MethodGet, path: listPath, query: map[string][]string{"Pg": {"200"}, "Qt": {"100"}}, status: 400,
 				answer: `{"type":"about:blank","title":"Bad Request","status":400,"detail":"The request is invalid.",` +
 					`"errors":[{"field":"Pg","message":"Pg × Qt may not exceed 10000; narrow with from and to."}]}`},
-			stderr: "hooksentry: Bad Request: The request is invalid.\n  Pg: Pg × Qt may not exceed 10000; narrow with from and to.\n",
+			stderr: "hooksentry: 400 Bad Request: The request is invalid. (Pg: Pg × Qt may not exceed 10000; narrow with from and to.)\n",
 		},
 		{
 			name: "conflict on replay",
 			args: []string{"replay", eventID1},
 			x: exchange{method: http.MethodPost, path: replayPath, status: 409,
 				answer: `{"type":"about:blank","title":"Conflict","status":409,"detail":"Event ` + eventID1 + ` is already pending."}`},
-			stderr: "hooksentry: Conflict: Event " + eventID1 + " is already pending.\n",
+			stderr: "hooksentry: 409 Conflict: Event " + eventID1 + " is already pending.\n",
 		},
 		{
 			name:   "gateway 401",
 			args:   []string{"show", eventID1},
 			x:      exchange{method: http.MethodGet, path: eventPath1, status: 401, answer: `{"message":"Unauthorized"}`},
-			stderr: "hooksentry: Unauthorized: the API refused the bearer token (missing, malformed, expired, or not issued for this API)\n",
+			stderr: "hooksentry: 401 Unauthorized: the API refused the bearer token (missing, malformed, expired, or not issued for this API)\n",
 		},
 		{
 			name:   "neither shape",
 			args:   []string{"stats", "--destination", destID},
 			x:      exchange{method: http.MethodGet, path: statsPath, status: 502, answer: "<html>\n<h1>Bad gateway</h1>"},
-			stderr: "hooksentry: HTTP 502 Bad Gateway: <html> <h1>Bad gateway</h1>\n",
+			stderr: "hooksentry: 502 Bad Gateway: <html> <h1>Bad gateway</h1>\n",
 		},
 		{
 			name: "server text cannot drive the terminal",
 			args: []string{"show", eventID1},
 			x: exchange{method: http.MethodGet, path: eventPath1, status: 404,
 				answer: `{"type":"about:blank","title":"Not Found","status":404,"detail":"gone\u001b[2J\nreally"}`},
-			stderr: "hooksentry: Not Found: gone\uFFFD[2J really\n",
+			stderr: "hooksentry: 404 Not Found: gone\uFFFD[2J really\n",
 		},
 	}
 	for _, tt := range tests {
@@ -231,7 +231,7 @@ func TestParseInterspersed(t *testing.T) {
 		{nil, nil, false, ""},
 	}
 	for _, tt := range tests {
-		c := eventsCommand{stderr: &strings.Builder{}}
+		c := apiCommand{group: "events", stderr: &strings.Builder{}}
 		fs := c.flags("test")
 		pos, err := parseInterspersed(fs, tt.args)
 		if err != nil || !slices.Equal(pos, tt.wantPos) || c.json != tt.wantJSON || c.api != tt.wantAPI {

@@ -9,6 +9,8 @@
 //	hooksentry events replay EVENT_ID
 //	hooksentry events replay --destination ID [--status Failed|Delivered] [--from T] [--to T] [--all]
 //	hooksentry events stats --destination ID [--from T] [--to T]
+//	hooksentry destinations create|list|get|update|delete|rotate-token|rotate-secret ...
+//	hooksentry listen --port N [--path /] [--tenant ID]
 //
 // All commands share the state directory (HOOKSENTRY_STATE_DIR, default
 // .hooksentry).
@@ -20,6 +22,11 @@
 // the local stack without one they mint a token (like token) for --tenant,
 // else HOOKSENTRY_TENANT, else the tenant that owns the destination or
 // event, looked up in the running stack's table. See events.go, tokens.go.
+// The destinations commands (destinations.go) work the same way; create and
+// list, about no existing destination, need --tenant or HOOKSENTRY_TENANT
+// for a minted token. listen (listen.go) serves HTTPS on 127.0.0.1 with a
+// certificate of the state directory's CA (listen_ca.go), which run makes
+// the stack's deliveries trust.
 package main
 
 import (
@@ -61,12 +68,20 @@ const usage = `usage:
   hooksentry events replay --destination ID [--status Failed|Delivered] [--from T] [--to T] [--all]
   hooksentry events stats --destination ID [--from T] [--to T]
       events flags: --json, --api URL, --token JWT, --tenant ID (hooksentry events help)
+  hooksentry destinations create --url URL [--rate-limit N] [auth flags] [--verification JSON]
+                                 [--dedup-key header:X|body:path [--dedup-window 1h]] [--alerts a,b]
+  hooksentry destinations list [--status S] [--auth-type T] [--url SUBSTR] [--page N] [--size N] [--sort FIELD] [--asc]
+  hooksentry destinations get|delete|rotate-token|rotate-secret ID
+  hooksentry destinations update ID [create's flags] [--status active|inactive] [--remove-auth] [--no-verification] [--no-dedup]
+      same flags as events; create and list need --tenant or HOOKSENTRY_TENANT without a token
+      (hooksentry destinations help)
+  hooksentry listen --port N [--path /] [--tenant ID]   print deliveries to https://127.0.0.1:N
 
 Settings: HOOKSENTRY_STATE_DIR (.hooksentry), HOOKSENTRY_LOCAL_ADDR (127.0.0.1:8080),
 HOOKSENTRY_DYNAMODB_PORT, HOOKSENTRY_KMS_PORT, HOOKSENTRY_SQS_PORT (0 = any free port),
 HOOKSENTRY_LOCAL_WORKERS (4; 0 = none), HOOKSENTRY_LOCAL_SWEEP_INTERVAL (1m),
 and the HOOKSENTRY_* function settings of the README.
-Events commands: HOOKSENTRY_API_URL (default: the local stack), HOOKSENTRY_TOKEN,
+Events and destinations commands: HOOKSENTRY_API_URL (default: the local stack), HOOKSENTRY_TOKEN,
 HOOKSENTRY_TENANT.
 `
 
@@ -97,6 +112,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return worker(args[1:])
 	case args[0] == "events":
 		return events(args[1:], stdout, stderr)
+	case args[0] == "destinations":
+		return destinations(args[1:], stdout, stderr)
+	case args[0] == "listen":
+		return listen(args[1:], stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", strings.Join(args, " "))
@@ -163,11 +182,15 @@ func runStack(stdout, stderr io.Writer) error {
 	if _, err := config.Load(os.Getenv); err != nil {
 		return err
 	}
+	settings, err := stackSettings(stateDir())
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintln(stdout, "hooksentry: starting emulators (first run installs them)…")
 	st, err := localstack.Start(ctx, localstack.Options{
-		StateDir: stateDir(), Addr: addr,
+		StateDir: stateDir(), Addr: addr, Settings: settings,
 		DynamoDBPort: ports[0], KMSPort: ports[1], SQSPort: ports[2],
 		Workers: optWorkers, SweepInterval: sweep,
 		Log: stderr,
@@ -185,6 +208,21 @@ Press Ctrl-C to stop.
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "hooksentry: stopping")
 	return st.Close()
+}
+
+// stackSettings are the function settings run adds to the environment's:
+// deliveries trust the CA of `hooksentry listen` in dir (besides
+// HOOKSENTRY_EXTRA_CA_FILE, when set), so a developer's listener on this
+// machine receives webhooks without further setup.
+func stackSettings(dir string) (map[string]string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state dir: %w", err)
+	}
+	trust, err := deliveryTrustFile(dir, os.Getenv("HOOKSENTRY_EXTRA_CA_FILE"))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"HOOKSENTRY_EXTRA_CA_FILE": trust}, nil
 }
 
 func tenantCreate(args []string, stdout io.Writer) error {

@@ -27,7 +27,8 @@ import (
 //  3. local stack only: a token minted with the state directory's key
 //     (like `hooksentry token`) for --tenant ID, else HOOKSENTRY_TENANT,
 //  4. else for the tenant that owns the destination or event the command
-//     is about, found in the running local stack's table.
+//     is about, found in the running local stack's table (a command about
+//     no existing resource, such as destinations create, fails instead).
 //
 // Against a deployed API (--api, HOOKSENTRY_API_URL) only 1 and 2 apply.
 
@@ -56,6 +57,11 @@ func bearer(ctx context.Context, target apiTarget, flagToken, flagTenant string,
 	tenant := strings.TrimSpace(flagTenant)
 	if tenant == "" {
 		tenant = strings.TrimSpace(os.Getenv("HOOKSENTRY_TENANT"))
+	}
+	if tenant == "" && about == (subject{}) {
+		// destinations create and list: there is no resource whose owner
+		// could be looked up, and guessing a tenant would be wrong.
+		return nil, errors.New("no tenant: pass --tenant ID or set HOOKSENTRY_TENANT (the local stack mints a token for it), or pass --token JWT")
 	}
 	if tenant == "" {
 		var err error

@@ -184,3 +184,24 @@ func TestJSONIsTheDocument(t *testing.T) {
 		t.Error("openapi.JSON() loads as a different document than docs/openapi.yaml")
 	}
 }
+
+// TestCheckMatchesNamesCaseInsensitively, as the API does, but not values
+// the document spells canonically.
+func TestCheckMatchesNamesCaseInsensitively(t *testing.T) {
+	v := newValidator(t)
+	req := httptest.NewRequest("POST", "http://127.0.0.1:1/api/v1/destinations", nil)
+	created := strings.Replace(destinationJSON, `"createdAt"`, `"ingestToken":"dst_5f8a3b2c1d9e4f6a7b8c9d0e1f2a3b4c","signingSecret":"whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","createdAt"`, 1)
+	header := http.Header{"Content-Type": {"application/json"}, "Location": {"/api/v1/destinations/7d8e9f0a-1b2c-4d3e-8f5a-6b7c8d9e0f1a"}}
+	body := `{"URL":"https://example.com/h","AuthType":"bearertoken","CREDENTIALS":{"Token":"t"}}`
+	if err := v.Check(req, []byte(body), 201, header, []byte(created)); err != nil {
+		t.Errorf("odd-case names: %v", err)
+	}
+	body = `{"url":"https://example.com/h","colour":"red"}`
+	if err := v.Check(req, []byte(body), 201, header, []byte(created)); err == nil {
+		t.Error("an unknown member passed")
+	}
+	header.Del("Location")
+	if err := v.Check(req, []byte(`{"url":"https://example.com/h"}`), 201, header, []byte(created)); err == nil || !strings.Contains(err.Error(), "Location") {
+		t.Errorf("201 without Location: got %v, want an error", err)
+	}
+}

@@ -8,6 +8,12 @@ import (
 	"testing"
 )
 
+// ExchangeCheck, when set, sees every exchange a Client makes and reports
+// what is wrong with it; the test fails with that. Suites set it once in
+// TestMain, before any test runs (for example to validate traffic against
+// the API document), so it is read without locking.
+var ExchangeCheck func(req *http.Request, reqBody []byte, resp Response) error
+
 // Client calls the local gateway.
 type Client struct {
 	BaseURL string
@@ -32,19 +38,23 @@ func (r Response) JSON(t testing.TB, v any) {
 // Do sends a request; body may be nil, []byte, string or any JSON value.
 func (c *Client) Do(t testing.TB, method, path string, body any, header http.Header) Response {
 	t.Helper()
-	var rd io.Reader
+	var raw []byte
 	switch b := body.(type) {
 	case nil:
 	case []byte:
-		rd = bytes.NewReader(b)
+		raw = b
 	case string:
-		rd = bytes.NewReader([]byte(b))
+		raw = []byte(b)
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rd = bytes.NewReader(j)
+		raw = j
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequest(method, c.BaseURL+path, rd)
 	if err != nil {
@@ -62,5 +72,11 @@ func (c *Client) Do(t testing.TB, method, path string, body any, header http.Hea
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	out := Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	if ExchangeCheck != nil {
+		if err := ExchangeCheck(req, raw, out); err != nil {
+			t.Errorf("%s %s: %v", method, path, err)
+		}
+	}
+	return out
 }

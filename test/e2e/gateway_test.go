@@ -49,6 +49,9 @@ func httpDo(t *testing.T, method, path, auth, body string) response {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := apiDoc.Check(req, []byte(body), resp.StatusCode, resp.Header, b); err != nil {
+		t.Errorf("%s %s: %v", method, path, err)
+	}
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 

@@ -31,11 +31,16 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/httpapi"
 	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
 	localstack "github.com/hooksentry/hooksentry/pkg/local/stack"
+	"github.com/hooksentry/hooksentry/pkg/local/stack/stacktest"
+	"github.com/hooksentry/hooksentry/pkg/openapi/openapitest"
 	"github.com/hooksentry/hooksentry/pkg/store"
 	"github.com/hooksentry/hooksentry/pkg/testkit"
 )
 
 var (
+	// apiDoc validates every exchange of the tests, through the gateway and
+	// at the Lambda boundary, against docs/openapi.yaml.
+	apiDoc   *openapitest.Validator
 	stack    *localstack.Stack
 	stateDir string
 	// stackLogs receives everything the stack logs: emulators, gateway and
@@ -55,6 +60,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(stateDir)
+	if apiDoc, err = stacktest.CheckAPIDocument(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	var logw io.Writer = stackLogs
 	if os.Getenv("HOOKSENTRY_TEST_LOGS") != "" {
 		logw = io.MultiWriter(stackLogs, os.Stderr)
@@ -194,6 +203,9 @@ func (f *functions) invoke(t *testing.T, function string, ev events.APIGatewayV2
 	resp, err := f.handlers[function](context.Background(), ev)
 	if err != nil {
 		t.Fatalf("%s: invocation error: %v", function, err)
+	}
+	if err := apiDoc.CheckLambda(ev, resp); err != nil {
+		t.Errorf("%s: %v", function, err)
 	}
 	body := []byte(resp.Body)
 	if resp.IsBase64Encoded {

@@ -20,6 +20,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/event"
 	"github.com/hooksentry/hooksentry/pkg/history"
 	localstack "github.com/hooksentry/hooksentry/pkg/local/stack"
+	"github.com/hooksentry/hooksentry/pkg/openapi/openapitest"
 	"github.com/hooksentry/hooksentry/pkg/store"
 	"github.com/hooksentry/hooksentry/pkg/testkit"
 )
@@ -144,6 +145,10 @@ func TestEveryEventFileRunsThroughItsFunction(t *testing.T) {
 		t.Fatalf("events/ holds %v, the test expects %v", onDisk, listed)
 	}
 
+	apiDoc, err := openapitest.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	ca := testkit.NewCA(t, dir)
 	rcv := testkit.NewReceiver(t, ca)
@@ -220,6 +225,11 @@ func TestEveryEventFileRunsThroughItsFunction(t *testing.T) {
 				resp, err := handler(ctx, ev)
 				if err != nil {
 					t.Fatal(err)
+				}
+				// The samples are requests API Gateway would send: what the
+				// functions accept and answer must match the API document.
+				if err := apiDoc.CheckLambda(ev, resp); err != nil {
+					t.Error(err)
 				}
 				if resp.StatusCode != w.status {
 					t.Fatalf("status = %d %s, want %d", resp.StatusCode, resp.Body, w.status)

@@ -24,6 +24,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/local/devauth"
 	"github.com/hooksentry/hooksentry/pkg/local/emulator"
 	"github.com/hooksentry/hooksentry/pkg/local/gateway"
+	"github.com/hooksentry/hooksentry/pkg/openapi"
 )
 
 // Options configures a local stack.
@@ -264,6 +265,13 @@ func HandlerWith(ctx context.Context, env *app.Env, issuer *devauth.Issuer, ext 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && r.URL.Path == "/.well-known/jwks.json" {
 			jwks.ServeHTTP(w, r)
+			return
+		}
+		// The API document, public like the JWKS: a deployed stack has no
+		// Lambda for it (docs/openapi.yaml marks it local-only).
+		if r.Method == http.MethodGet && r.URL.Path == openapi.JSONPath {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(openapi.JSON())
 			return
 		}
 		gw.ServeHTTP(w, r)

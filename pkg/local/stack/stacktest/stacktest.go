@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	localstack "github.com/hooksentry/hooksentry/pkg/local/stack"
+	"github.com/hooksentry/hooksentry/pkg/openapi/openapitest"
 	"github.com/hooksentry/hooksentry/pkg/store"
 	"github.com/hooksentry/hooksentry/pkg/testkit"
 )
@@ -73,6 +74,20 @@ func Ingest(t testing.TB, st *localstack.Stack, token string, body []byte, heade
 	return out.EventID
 }
 
+// CheckAPIDocument validates every exchange of every testkit.Client
+// against docs/openapi.yaml from now on (testkit.ExchangeCheck), so a test
+// fails when the API and its document disagree. Call it from TestMain.
+func CheckAPIDocument() (*openapitest.Validator, error) {
+	v, err := openapitest.NewValidator()
+	if err != nil {
+		return nil, err
+	}
+	testkit.ExchangeCheck = func(req *http.Request, body []byte, r testkit.Response) error {
+		return v.Check(req, body, r.Status, r.Header, r.Body)
+	}
+	return v, nil
+}
+
 // SetupTB lets testkit helpers run in TestMain, before any test exists: a
 // failure panics.
 type SetupTB struct{ testing.TB }
@@ -85,7 +100,8 @@ func (SetupTB) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)
 // directory, a test CA that deliveries trust (HOOKSENTRY_EXTRA_CA_FILE is
 // added to settings), the stack started with opts (its StateDir, Addr,
 // Names and Settings filled in; HOOKSENTRY_TEST_LOGS=1 shows its logs),
-// started called with them, then the tests; it tears everything down and
+// started called with them, then the tests, every client exchange checked
+// against the API document (CheckAPIDocument); it tears everything down and
 // returns the exit code.
 func Run(m *testing.M, name string, settings map[string]string, opts localstack.Options, started func(*localstack.Stack, *testkit.CA)) int {
 	dir, err := os.MkdirTemp("", "hooksentry-"+name+"-")
@@ -94,6 +110,10 @@ func Run(m *testing.M, name string, settings map[string]string, opts localstack.
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	if _, err := CheckAPIDocument(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	ca := testkit.NewCA(&SetupTB{}, dir)
 	settings["HOOKSENTRY_EXTRA_CA_FILE"] = ca.File
 	names := localstack.DefaultNames()

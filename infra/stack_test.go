@@ -418,7 +418,7 @@ func TestAlarmsAndLogs(t *testing.T) {
 			s := synth(t, env)
 			wantAlarms := 0
 			if s.cfg.AlarmsEnabled {
-				wantAlarms = len(functionSpecs) + 1
+				wantAlarms = len(functionSpecs) + 2 // + DLQ depth, failure rate
 			}
 			s.assert.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(wantAlarms))
 			if s.cfg.AlarmsEnabled {

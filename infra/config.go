@@ -34,7 +34,7 @@ type EnvConfig struct {
 	// TerminationProtection protects the CloudFormation stack from deletion.
 	TerminationProtection bool
 
-	// AlarmsEnabled creates the CloudWatch alarms (DLQ depth, function errors).
+	// AlarmsEnabled creates the CloudWatch alarms (DLQ depth, failure rate, function errors).
 	AlarmsEnabled bool
 	// AlarmTopicArn, if set, receives the alarm notifications (an SNS topic ARN).
 	AlarmTopicArn string

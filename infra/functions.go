@@ -25,6 +25,9 @@ const (
 	envMaxAttempts             = "HOOKSENTRY_MAX_ATTEMPTS"
 	envBreakerFailureThreshold = "HOOKSENTRY_BREAKER_FAILURE_THRESHOLD"
 	envBreakerCooldown         = "HOOKSENTRY_BREAKER_COOLDOWN"
+	// The metrics' Environment dimension: only the functions that write
+	// metrics (pkg/metrics) read it.
+	envEnvironment = "HOOKSENTRY_ENVIRONMENT"
 )
 
 // managementEnv is what every /api/v1 function reads.
@@ -271,7 +274,7 @@ var functionSpecs = []functionSpec{
 		Dir: "ingest", ID: "IngestFunction",
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds,
 		// The key id: pkg/envelope names it in every Decrypt.
-		Env:    []string{envTableName, envKMSKeyID, envQueueURL},
+		Env:    []string{envTableName, envKMSKeyID, envQueueURL, envEnvironment},
 		Routes: []route{{Method: "POST", Path: "/ingest/{token}", Public: true}},
 		// The public function: its table access is bounded by partition,
 		// so a flaw in it cannot overwrite destinations, or read or
@@ -295,7 +298,7 @@ var functionSpecs = []functionSpec{
 		Env: []string{
 			envTableName, envKMSKeyID, envQueueURL, envAllowPrivateNetworks,
 			envDeliveryTimeout, envRetryBaseDelay, envRetryMaxDelay, envMaxAttempts,
-			envBreakerFailureThreshold, envBreakerCooldown,
+			envBreakerFailureThreshold, envBreakerCooldown, envEnvironment,
 		},
 		SQSTrigger: true,
 		Permissions: []permission{

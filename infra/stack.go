@@ -206,6 +206,7 @@ func NewHookSentryStack(scope constructs.Construct, id string, props *HookSentry
 		envMaxAttempts:             jsii.String(strconv.Itoa(cfg.MaxAttempts)),
 		envBreakerFailureThreshold: jsii.String(strconv.Itoa(cfg.BreakerFailureThreshold)),
 		envBreakerCooldown:         jsii.String(cfg.BreakerCooldown),
+		envEnvironment:             jsii.String(cfg.Name),
 	}
 	resourceArns := map[resource][]*string{
 		resTable:          {s.Table.TableArn()},
@@ -345,6 +346,12 @@ func NewHookSentryStack(scope constructs.Construct, id string, props *HookSentry
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		}))
+	}
+
+	// --- Dashboard and failure-rate alarm (dashboard.go) ------------------------
+	s.addDashboard(cfg)
+	if cfg.AlarmsEnabled {
+		s.addFailureRateAlarm(cfg)
 	}
 
 	// --- Outputs -------------------------------------------------------------------

@@ -418,7 +418,7 @@ func TestAlarmsAndLogs(t *testing.T) {
 			s := synth(t, env)
 			wantAlarms := 0
 			if s.cfg.AlarmsEnabled {
-				wantAlarms = len(functionSpecs) + 1
+				wantAlarms = len(functionSpecs) + 2 // + DLQ depth, failure rate
 			}
 			s.assert.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(wantAlarms))
 			if s.cfg.AlarmsEnabled {
@@ -486,7 +486,7 @@ func TestEnvironmentsDiffer(t *testing.T) {
 		t.Error("stack termination protection follows the config")
 	}
 	// The templates differ in exactly those settings: same resources otherwise.
-	if len(resources(staging.tpl)) != len(resources(prod.tpl)) || len(resources(dev.tpl)) != len(resources(prod.tpl))-len(functionSpecs)-1 {
+	if len(resources(staging.tpl)) != len(resources(prod.tpl)) || len(resources(dev.tpl)) != len(resources(prod.tpl))-len(functionSpecs)-2 { // the alarms
 		t.Errorf("resource counts dev %d staging %d prod %d", len(resources(dev.tpl)), len(resources(staging.tpl)), len(resources(prod.tpl)))
 	}
 	for _, s := range []*synthesized{dev, staging, prod} {

@@ -25,7 +25,7 @@ var samResourceTypes = map[string]bool{
 	"AWS::Serverless::Function": true, "AWS::Serverless::HttpApi": true,
 	"AWS::DynamoDB::Table": true, "AWS::KMS::Key": true, "AWS::KMS::Alias": true,
 	"AWS::SQS::Queue": true, "AWS::IAM::Role": true, "AWS::Logs::LogGroup": true,
-	"AWS::CloudWatch::Alarm": true,
+	"AWS::CloudWatch::Alarm": true, "AWS::CloudWatch::Dashboard": true,
 }
 
 var pseudoParams = map[string]bool{
@@ -165,12 +165,16 @@ func checkReferences(t *testing.T, tpl map[string]any) {
 					}
 				case "Fn::Sub":
 					s, _ := e.(string)
+					var vars map[string]any // the list form's own variables
 					if l, ok := e.([]any); ok {
 						s, _ = l[0].(string)
+						if len(l) > 1 {
+							vars, _ = l[1].(map[string]any)
+						}
 					}
 					for _, m := range subVar.FindAllStringSubmatch(s, -1) {
 						name, _, _ := strings.Cut(m[1], ".")
-						if !known(name) && !strings.HasPrefix(m[1], "AWS::") {
+						if _, isVar := vars[m[1]]; !isVar && !known(name) && !strings.HasPrefix(m[1], "AWS::") {
 							t.Errorf("%s: Sub variable ${%s} is unknown", path, m[1])
 						}
 					}

@@ -32,6 +32,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/httpapi"
 	"github.com/hooksentry/hooksentry/pkg/ingest"
 	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
+	"github.com/hooksentry/hooksentry/pkg/metrics"
 	"github.com/hooksentry/hooksentry/pkg/netguard"
 	"github.com/hooksentry/hooksentry/pkg/redact"
 	"github.com/hooksentry/hooksentry/pkg/store"
@@ -45,6 +46,12 @@ type Env struct {
 	// APIOptions lets tests and the benchmarks add SDK middleware (such as
 	// request counters) to every client built from this Env.
 	APIOptions []func(*aws.Config)
+	// MetricsOutput receives the functions' EMF metric lines (pkg/metrics).
+	// Start sets it to stdout, which Lambda sends to the function's log
+	// group, where CloudWatch extracts the metrics. Nil discards them: the
+	// local stack and the CLI's worker build their Env without it, so make
+	// run's output is not filled with lines nothing reads.
+	MetricsOutput io.Writer
 }
 
 // LoadEnv reads settings and the AWS configuration from the process
@@ -137,12 +144,22 @@ func (e *Env) EventsFunction(name string, pub history.Publisher) lambdahttp.Hand
 	return lambdahttp.Adapt(api.Handler(name), e.Log)
 }
 
+// Metrics returns a metrics sink on MetricsOutput with the environment's
+// Environment dimension. A sink aggregates counts: build one per function.
+func (e *Env) Metrics() *metrics.Sink {
+	w := e.MetricsOutput
+	if w == nil {
+		w = io.Discard
+	}
+	return metrics.New(w, e.Config.Environment, nil)
+}
+
 // IngestFunction returns the Lambda handler of POST /ingest/{token}.
 func (e *Env) IngestFunction(q ingest.Queue, sealer destination.Sealer) lambdahttp.Handler {
 	st := e.Store()
 	h := &ingest.Handler{
 		Tokens: st, Destinations: st, Sealer: sealer, Claims: st, Queue: q, Log: e.Log,
-		Tolerance: e.Config.VerifyTolerance,
+		Tolerance: e.Config.VerifyTolerance, Metrics: e.Metrics(),
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST "+ingest.Path, h)
@@ -191,6 +208,7 @@ func Start[H any](function string, build func(env *Env) (H, error)) {
 	env, err := LoadEnv(context.Background())
 	var handler H
 	if err == nil {
+		env.MetricsOutput = os.Stdout
 		handler, err = build(env)
 	}
 	if err != nil {

@@ -35,6 +35,10 @@ type Config struct {
 	LogAttempts             bool          // HOOKSENTRY_LOG_ATTEMPTS
 	MaxCooldown             time.Duration // HOOKSENTRY_BREAKER_MAX_COOLDOWN
 	MaxSlotWait             time.Duration // HOOKSENTRY_MAX_SLOT_WAIT
+
+	// Environment is the value of the metrics' Environment dimension
+	// (pkg/metrics): the stack's environment name, set by both templates.
+	Environment string // HOOKSENTRY_ENVIRONMENT
 }
 
 // DeliverFunctionTimeout is the deliver function's Lambda timeout: the one
@@ -69,6 +73,7 @@ func Defaults() Config {
 		VerifyTolerance:         5 * time.Minute,
 		MaxCooldown:             time.Hour,
 		MaxSlotWait:             20 * time.Second,
+		Environment:             "local",
 	}
 }
 
@@ -126,6 +131,7 @@ func Load(getenv func(string) string) (Config, error) {
 	str("HOOKSENTRY_QUEUE_URL", &c.QueueURL)
 	str("HOOKSENTRY_DLQ_URL", &c.DLQURL)
 	str("HOOKSENTRY_TENANT_CLAIM", &c.TenantClaim)
+	str("HOOKSENTRY_ENVIRONMENT", &c.Environment)
 	boolean("HOOKSENTRY_ALLOW_PRIVATE_NETWORKS", &c.AllowPrivateNetworks)
 	boolean("HOOKSENTRY_LOG_ATTEMPTS", &c.LogAttempts)
 	str("HOOKSENTRY_EXTRA_CA_FILE", &c.ExtraCAFile)

@@ -18,7 +18,8 @@ func TestLoadDefaults(t *testing.T) {
 	if got.DeliveryTimeout != 15*time.Second || got.RetryBaseDelay != 5*time.Second ||
 		got.RetryMaxDelay != time.Hour || got.MaxAttempts != 10 ||
 		got.BreakerFailureThreshold != 10 || got.BreakerCooldown != time.Minute ||
-		got.TenantClaim != "tenant_id" || got.AllowPrivateNetworks || got.VerifyTolerance != 5*time.Minute {
+		got.TenantClaim != "tenant_id" || got.AllowPrivateNetworks || got.VerifyTolerance != 5*time.Minute ||
+		got.Environment != "local" {
 		t.Errorf("defaults = %+v, want CONTRACT §4 defaults", got)
 	}
 }
@@ -34,6 +35,7 @@ func TestLoadOverrides(t *testing.T) {
 		"HOOKSENTRY_BREAKER_COOLDOWN":          "2s",
 		"HOOKSENTRY_TENANT_CLAIM":              "org",
 		"HOOKSENTRY_VERIFY_TOLERANCE":          "90s",
+		"HOOKSENTRY_ENVIRONMENT":               " prod ",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -41,7 +43,8 @@ func TestLoadOverrides(t *testing.T) {
 	if !got.AllowPrivateNetworks || got.DeliveryTimeout != 250*time.Millisecond ||
 		got.RetryBaseDelay != 10*time.Millisecond || got.RetryMaxDelay != time.Second ||
 		got.MaxAttempts != 3 || got.BreakerFailureThreshold != 4 ||
-		got.BreakerCooldown != 2*time.Second || got.TenantClaim != "org" || got.VerifyTolerance != 90*time.Second {
+		got.BreakerCooldown != 2*time.Second || got.TenantClaim != "org" || got.VerifyTolerance != 90*time.Second ||
+		got.Environment != "prod" {
 		t.Errorf("got %+v, want the overrides", got)
 	}
 }

@@ -134,7 +134,15 @@ func (h *Handler) verify(ctx context.Context, d destination.Destination, header 
 	}
 	defer clear(key)
 	if err := verify.Verify(d.Verification.Config, key, header, body, now, h.Tolerance); err != nil {
-		return apperror.New(apperror.Unauthorized, "The webhook signature could not be verified: %v", err)
+		return &unverifiedError{apperror.New(apperror.Unauthorized, "The webhook signature could not be verified: %v", err)}
 	}
 	return nil
 }
+
+// unverifiedError is the 401 of a signature that did not verify. It is its
+// own type so that ServeHTTP counts it apart from an invalid ingest token,
+// which is a 401 too; the HTTP answer is its apperror's.
+type unverifiedError struct{ err *apperror.Error }
+
+func (e *unverifiedError) Error() string { return e.err.Error() }
+func (e *unverifiedError) Unwrap() error { return e.err }

@@ -7,6 +7,7 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/event"
 	"github.com/hooksentry/hooksentry/pkg/httpapi"
 	"github.com/hooksentry/hooksentry/pkg/lambdahttp"
+	"github.com/hooksentry/hooksentry/pkg/metrics"
 )
 
 // Tokens resolves ingest-token hashes.
@@ -50,6 +52,8 @@ type Handler struct {
 	// Tolerance is the allowed skew of timestamped signatures;
 	// verify.DefaultTolerance when zero.
 	Tolerance time.Duration
+	// Metrics, if set, counts each request's outcome (a *metrics.Sink).
+	Metrics interface{ Ingest(metrics.IngestOutcome) }
 
 	cache checksCache
 }
@@ -67,6 +71,9 @@ func (h *Handler) log() *slog.Logger {
 // ServeHTTP accepts one webhook.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a, err := h.accept(r)
+	if h.Metrics != nil {
+		h.Metrics.Ingest(outcome(a, err))
+	}
 	if err != nil {
 		if apperror.CodeOf(err) == apperror.Conflict {
 			w.Header().Set("Retry-After", "2") // an in-flight request with the same deduplication key
@@ -86,6 +93,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type accepted struct {
 	EventID   string `json:"eventId"`
 	Duplicate bool   `json:"duplicate,omitempty"`
+}
+
+// outcome classifies a request for the metrics, as its answer does:
+// apperror's Internal is the 5xx of a failed dependency, every other code
+// a 4xx refusal.
+func outcome(a accepted, err error) metrics.IngestOutcome {
+	var unverified *unverifiedError
+	switch {
+	case err == nil && a.Duplicate:
+		return metrics.IngestDuplicate
+	case err == nil:
+		return metrics.IngestAccepted
+	case errors.As(err, &unverified):
+		return metrics.IngestUnverified
+	case apperror.CodeOf(err) == apperror.Internal:
+		return metrics.IngestError
+	default:
+		return metrics.IngestRefused
+	}
 }
 
 func invalidToken() error {

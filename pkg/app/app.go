@@ -181,6 +181,7 @@ func (e *Env) Worker(sealer destination.Sealer, q delivery.Queue) (*delivery.Wor
 		Store:       st,
 		History:     st,
 		Subscribers: st,
+		Metrics:     e.Metrics(),
 		Queue:       q,
 		Sender:      &delivery.Sender{Client: client, Tokens: &delivery.TokenCache{Client: client}, Timeout: c.DeliveryTimeout},
 		Sealer:      sealer,

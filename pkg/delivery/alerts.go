@@ -7,6 +7,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/alert"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/event"
+	"github.com/hooksentry/hooksentry/pkg/metrics"
 )
 
 // Subscribers lists a tenant's destinations, to find who receives an
@@ -52,5 +53,10 @@ func (w *Worker) alert(ctx context.Context, o alert.Occurrence) int {
 	if err != nil {
 		w.log().ErrorContext(ctx, "publish alerts", "alert", string(o.Type), "destinationId", o.DestinationID, "error", err)
 	}
-	return len(msgs) - len(failed)
+	sent := len(msgs) - len(failed)
+	if err != nil && len(failed) == 0 {
+		sent = 0
+	}
+	count(ctx, func(b *metrics.DeliveryBatch) { b.Alerts += sent })
+	return sent
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/history"
+	"github.com/hooksentry/hooksentry/pkg/metrics"
 )
 
 // attempt makes one delivery attempt of it, keeps the attempt for the
@@ -28,6 +29,12 @@ func (w *Worker) attempt(ctx context.Context, d destination.Destination, sec ope
 	// history number this attempt alike.
 	res := w.Sender.AttemptSigned(ctx, d, sec.creds, sec.signing, m)
 	elapsed := time.Since(start)
+	count(ctx, func(b *metrics.DeliveryBatch) {
+		b.Attempts++
+		if !res.OK() {
+			b.AttemptsFailed++
+		}
+	})
 	it.attempt = &history.Attempt{
 		Number: m.AttemptNumber(), StartedAt: startedAt, Duration: elapsed, Trigger: trigger,
 		Delivered: res.OK(), StatusCode: res.Status, ResponseBody: res.ResponseBody,

@@ -54,6 +54,10 @@ const (
 // as batch item failures, so SQS delivers them again; nothing is deleted
 // before its event is delivered, re-queued, held or stored as failed.
 func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	ctx, t := withTally(ctx)
+	if w.Metrics != nil {
+		defer func() { w.Metrics.Delivery(t.batch()) }()
+	}
 	var resp events.SQSEventResponse
 	var mu sync.Mutex
 	fail := func(ids ...string) {
@@ -225,6 +229,7 @@ func (w *Worker) settle(ctx context.Context, d destination.Destination, out map[
 		}
 		todo[it] = disp
 	}
+	countSettled(ctx, todo, w.now())
 	w.record(ctx, d.ID, todo)
 	var unsettled, holds []*item
 	for it, disp := range todo {

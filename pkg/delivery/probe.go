@@ -11,6 +11,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/alert"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/event"
+	"github.com/hooksentry/hooksentry/pkg/metrics"
 )
 
 // A Suspended destination is probed with one event once its cooldown has
@@ -35,6 +36,7 @@ func (w *Worker) suspend(ctx context.Context, d destination.Destination, failure
 	case ok:
 		w.log().WarnContext(ctx, "destination suspended by circuit breaker", "destinationId", d.ID, "consecutiveFailures", failures)
 		w.requestProbe(ctx, d.ID, openUntil)
+		count(ctx, func(b *metrics.DeliveryBatch) { b.Suspended++ })
 		w.alert(ctx, alert.Occurrence{
 			Type: alert.DestinationSuspended, OccurredAt: now, TenantID: d.TenantID, DestinationID: d.ID,
 			Detail: fmt.Sprintf("Destination %s was suspended by the circuit breaker after %d consecutive failed attempts; its events wait until a probe succeeds.", d.URL, failures),
@@ -181,6 +183,7 @@ func (w *Worker) probe(ctx context.Context, d destination.Destination, st State,
 	}
 	w.log().InfoContext(ctx, "destination recovered; circuit breaker closed", "destinationId", d.ID)
 	if reactivated { // of many workers, only the one whose Reactivate succeeded
+		count(ctx, func(b *metrics.DeliveryBatch) { b.Recovered++ })
 		w.alert(ctx, alert.Occurrence{
 			Type: alert.DestinationRecovered, OccurredAt: now, TenantID: d.TenantID, DestinationID: d.ID,
 			Detail: fmt.Sprintf("Destination %s is Active again: a probe delivery succeeded and its waiting events are being delivered.", d.URL),

@@ -68,7 +68,9 @@ type Worker struct {
 	// Subscribers finds the recipients of alerts (alerts.go); nil sends
 	// none.
 	Subscribers Subscribers
-	Now         func() time.Time
+	// Metrics receives each invocation's counts (metrics.go); nil: none.
+	Metrics Metrics
+	Now     func() time.Time
 	Log     *slog.Logger
 }
 

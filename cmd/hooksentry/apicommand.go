@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
 )
 
 // apiCommand holds what every command that calls the management API shares
@@ -43,4 +47,30 @@ func (c *apiCommand) client(ctx context.Context, about subject) (*apiClient, err
 		return nil, err
 	}
 	return newAPIClient(target, tok), nil
+}
+
+// subcommand runs one subcommand of a group with its arguments.
+type subcommand func(ctx context.Context, args []string) error
+
+// dispatch runs the subcommand args[0] of group: usage on stderr for no
+// subcommand, help or an unknown one; Ctrl-C cancels the API calls.
+func dispatch(group, usage string, args []string, stderr io.Writer, subs map[string]subcommand) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return fmt.Errorf("%s: no subcommand", group)
+		}
+		return nil
+	}
+	run, ok := subs[args[0]]
+	if !ok {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("%s: unknown subcommand %q", group, args[0])
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, args[1:]); !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return nil
 }

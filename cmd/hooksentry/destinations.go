@@ -10,10 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // `hooksentry destinations ...`: the destination routes of the management
@@ -59,40 +57,20 @@ Flags may come before or after ID.
 `
 
 func destinations(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, destinationsUsage)
-		if len(args) == 0 {
-			return errors.New("destinations: no subcommand")
-		}
-		return nil
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	c := destinationsCommand{apiCommand{group: "destinations", usage: destinationsUsage, stdout: stdout, stderr: stderr}}
-	var err error
-	switch args[0] {
-	case "create":
-		err = c.create(ctx, args[1:])
-	case "list":
-		err = c.list(ctx, args[1:])
-	case "get":
-		err = c.get(ctx, args[1:])
-	case "update":
-		err = c.update(ctx, args[1:])
-	case "delete":
-		err = c.delete(ctx, args[1:])
-	case "rotate-token":
-		err = c.rotate(ctx, args[1:], "rotate-token", "/ingest-token")
-	case "rotate-secret":
-		err = c.rotate(ctx, args[1:], "rotate-secret", "/signing-secret")
-	default:
-		fmt.Fprint(stderr, destinationsUsage)
-		return fmt.Errorf("destinations: unknown subcommand %q", args[0])
-	}
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	return err
+	return dispatch("destinations", destinationsUsage, args, stderr, map[string]subcommand{
+		"create": c.create,
+		"list":   c.list,
+		"get":    c.get,
+		"update": c.update,
+		"delete": c.delete,
+		"rotate-token": func(ctx context.Context, args []string) error {
+			return c.rotate(ctx, args, "rotate-token", "/ingest-token")
+		},
+		"rotate-secret": func(ctx context.Context, args []string) error {
+			return c.rotate(ctx, args, "rotate-secret", "/signing-secret")
+		},
+	})
 }
 
 type destinationsCommand struct{ apiCommand }

@@ -8,11 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -41,34 +38,10 @@ TIME is RFC 3339 (2026-07-03T14:00:00Z). Flags may come before or after EVENT_ID
 const maxBulkCalls = 1000
 
 func events(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, eventsUsage)
-		if len(args) == 0 {
-			return errors.New("events: no subcommand")
-		}
-		return nil
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	cmd := eventsCommand{apiCommand{group: "events", usage: eventsUsage, stdout: stdout, stderr: stderr}}
-	var err error
-	switch args[0] {
-	case "list":
-		err = cmd.list(ctx, args[1:])
-	case "show":
-		err = cmd.show(ctx, args[1:])
-	case "replay":
-		err = cmd.replay(ctx, args[1:])
-	case "stats":
-		err = cmd.stats(ctx, args[1:])
-	default:
-		fmt.Fprint(stderr, eventsUsage)
-		return fmt.Errorf("events: unknown subcommand %q", args[0])
-	}
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	return err
+	return dispatch("events", eventsUsage, args, stderr, map[string]subcommand{
+		"list": cmd.list, "show": cmd.show, "replay": cmd.replay, "stats": cmd.stats,
+	})
 }
 
 // eventsCommand is one events subcommand: the shared API flags and output.

@@ -327,6 +327,9 @@ var functionSpecs = []functionSpec{
 			{Actions: ddb("Query"), Resources: []resource{resTableIndexGSI2}},
 			{Actions: sqs("SendMessage"), Resources: []resource{resDeliveryQueue}},
 			{Actions: sqs("ReceiveMessage", "DeleteMessage", "GetQueueAttributes"), Resources: []resource{resDeadLetter}},
+			// event.failed alerts for events the DLQ gave up on: the
+			// tenant's destinations, to find who receives one.
+			{Actions: ddb("Query"), Resources: []resource{resTableIndexGSI1}},
 		},
 	},
 }

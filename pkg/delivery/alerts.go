@@ -3,6 +3,8 @@ package delivery
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/hooksentry/hooksentry/pkg/alert"
 	"github.com/hooksentry/hooksentry/pkg/destination"
@@ -16,21 +18,38 @@ type Subscribers interface {
 	ListDestinations(ctx context.Context, tenantID string) ([]destination.Destination, error)
 }
 
-// alert publishes o to the tenant's destinations subscribed to its type,
-// as ordinary events. It is called right after the conditional write that
-// decided the occurrence (of many workers, only the one whose Suspend or
-// Reactivate succeeded, or that stored the event Failed), so an occurrence
-// gives one alert per recipient. A crash between that write and this
-// publish loses the alert, never the events it is about; a publish that
-// fails is logged. It returns how many alerts it published.
-func (w *Worker) alert(ctx context.Context, o alert.Occurrence) int {
-	if w.Subscribers == nil {
+// Publisher makes events durable in batches (an event.Publisher).
+type Publisher interface {
+	PublishBatch(ctx context.Context, msgs []event.Message) ([]int, error)
+}
+
+// Alerter publishes alerts as ordinary events to the tenant's destinations
+// subscribed to their type. The worker and the sweeper call it right after
+// the conditional write that decided an occurrence (of many workers, only
+// the one whose Suspend or Reactivate succeeded, or that stored the event
+// Failed), so an occurrence gives one alert per recipient. A crash between
+// that write and the publish loses the alert, never the events it is
+// about; a publish that fails is logged.
+type Alerter struct {
+	Subscribers Subscribers
+	Queue       Publisher
+	Log         *slog.Logger
+	Now         func() time.Time
+}
+
+// Publish publishes o and returns how many alerts it published.
+func (a *Alerter) Publish(ctx context.Context, o alert.Occurrence) int {
+	if a == nil || a.Subscribers == nil {
 		return 0
 	}
+	log := a.Log
+	if log == nil {
+		log = slog.Default()
+	}
 	ctx = context.WithoutCancel(ctx) // the occurrence happened: tell it even if the invocation ends
-	dests, err := w.Subscribers.ListDestinations(ctx, o.TenantID)
+	dests, err := a.Subscribers.ListDestinations(ctx, o.TenantID)
 	if err != nil {
-		w.log().ErrorContext(ctx, "list alert recipients", "alert", string(o.Type), "destinationId", o.DestinationID, "error", err)
+		log.ErrorContext(ctx, "list alert recipients", "alert", string(o.Type), "destinationId", o.DestinationID, "error", err)
 		return 0
 	}
 	subs := make([]alert.Subscriber, 0, len(dests))
@@ -41,22 +60,37 @@ func (w *Worker) alert(ctx context.Context, o alert.Occurrence) int {
 	if len(recipients) == 0 {
 		return 0
 	}
-	now := w.now()
+	now := time.Now()
+	if a.Now != nil {
+		now = a.Now()
+	}
 	msgs := make([]event.Message, len(recipients))
 	for i, id := range recipients {
 		msgs[i] = alert.Message(o, id, now)
 	}
-	failed, err := w.Queue.PublishBatch(ctx, msgs)
-	if err == nil && len(failed) > 0 {
-		err = fmt.Errorf("%d of %d alerts not published", len(failed), len(msgs))
-	}
-	if err != nil {
-		w.log().ErrorContext(ctx, "publish alerts", "alert", string(o.Type), "destinationId", o.DestinationID, "error", err)
-	}
+	failed, err := a.Queue.PublishBatch(ctx, msgs)
 	sent := len(msgs) - len(failed)
-	if err != nil && len(failed) == 0 {
+	switch {
+	case err != nil && len(failed) == 0:
 		sent = 0
+		fallthrough
+	case err != nil:
+		log.ErrorContext(ctx, "publish alerts", "alert", string(o.Type), "destinationId", o.DestinationID, "error", err)
+	case len(failed) > 0:
+		log.ErrorContext(ctx, "publish alerts", "alert", string(o.Type), "destinationId", o.DestinationID,
+			"error", fmt.Sprintf("%d of %d alerts not published", len(failed), len(msgs)))
 	}
+	return sent
+}
+
+// alert publishes o with the worker's subscribers and queue, and counts
+// what it sent in the invocation's metrics.
+func (w *Worker) alert(ctx context.Context, o alert.Occurrence) int {
+	if w.Subscribers == nil {
+		return 0
+	}
+	a := &Alerter{Subscribers: w.Subscribers, Queue: w.Queue, Log: w.log(), Now: w.Now}
+	sent := a.Publish(ctx, o)
 	count(ctx, func(b *metrics.DeliveryBatch) { b.Alerts += sent })
 	return sent
 }

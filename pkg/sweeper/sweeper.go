@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/hooksentry/hooksentry/pkg/alert"
 	"github.com/hooksentry/hooksentry/pkg/apperror"
 	"github.com/hooksentry/hooksentry/pkg/delivery"
 	"github.com/hooksentry/hooksentry/pkg/destination"
@@ -63,8 +64,11 @@ type Sweeper struct {
 	// History records an event that the DLQ gave up on as Failed; nil
 	// records nothing.
 	History history.Recorder
-	Now     func() time.Time
-	Log     *slog.Logger
+	// Alerts publishes event.failed for events it stores Failed; nil
+	// publishes none.
+	Alerts *delivery.Alerter
+	Now    func() time.Time
+	Log    *slog.Logger
 }
 
 // New wires a sweeper with an SQS client built from cfg for the DLQ.
@@ -277,6 +281,22 @@ func (s *Sweeper) sweepDLQ(ctx context.Context, r *Report, skip skipFunc) {
 	}
 }
 
+// failed records and reports an event the DLQ gave up on, once it is
+// stored Failed (the write only this sweep made for it): its history, and
+// an event.failed alert unless it is an alert itself.
+func (s *Sweeper) failed(ctx context.Context, m event.Message, r *Report) {
+	s.recordFailed(ctx, m)
+	r.DLQFailed++
+	if m.Alert {
+		return
+	}
+	now := s.now()
+	s.Alerts.Publish(ctx, alert.Occurrence{
+		Type: alert.EventFailed, OccurredAt: now, TenantID: m.TenantID, DestinationID: m.DestinationID, EventID: m.EventID,
+		Detail: fmt.Sprintf("Event %s failed for good: its message could not be processed after %d redrives from the dead-letter queue; it can be replayed.", m.EventID, MaxRedrives),
+	})
+}
+
 // settleDead sends a dead-lettered message back to the delivery queue, or,
 // after MaxRedrives, stores its event as Failed. A stored event is marked
 // Failed where it is, keeping its body; one that is gone was settled
@@ -294,8 +314,7 @@ func (s *Sweeper) settleDead(ctx context.Context, m event.Message, r *Report) er
 		if err := s.Store.PutEvent(ctx, m, event.StatusFailed, s.now()); err != nil {
 			return err
 		}
-		s.recordFailed(ctx, m)
-		r.DLQFailed++
+		s.failed(ctx, m, r)
 		return nil
 	}
 	err := s.Store.FailStoredEvent(ctx, m.EventID, m.Attempts, s.now())
@@ -305,7 +324,6 @@ func (s *Sweeper) settleDead(ctx context.Context, m event.Message, r *Report) er
 	case err != nil:
 		return err
 	}
-	s.recordFailed(ctx, m)
-	r.DLQFailed++
+	s.failed(ctx, m, r)
 	return nil
 }

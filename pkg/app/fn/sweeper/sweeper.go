@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/hooksentry/hooksentry/pkg/app"
+	"github.com/hooksentry/hooksentry/pkg/delivery"
+	"github.com/hooksentry/hooksentry/pkg/event"
 	"github.com/hooksentry/hooksentry/pkg/queue"
 	"github.com/hooksentry/hooksentry/pkg/sweeper"
 )
@@ -19,6 +21,7 @@ func Sweeper(env *app.Env) *sweeper.Sweeper {
 	st := env.Store()
 	s := sweeper.New(env.AWSConfig(), st, q, env.Config.DLQURL, env.Log)
 	s.History = st
+	s.Alerts = &delivery.Alerter{Subscribers: st, Queue: &event.Publisher{Queue: q, Bodies: st}, Log: env.Log}
 	return s
 }
 

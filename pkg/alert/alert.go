@@ -7,6 +7,7 @@ package alert
 
 import (
 	"encoding/json"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -86,6 +87,17 @@ func Message(o Occurrence, recipient string, now time.Time) event.Message {
 		Version: 1, EventID: event.NewID(recipient, now), DestinationID: recipient, TenantID: o.TenantID,
 		ReceivedAt: now.UnixMilli(), ContentType: "application/json", Body: b, Alert: true,
 	}
+}
+
+// Host is what an alert's detail may say of a destination's URL: its host
+// only. Many webhook URLs carry a secret in their path or query (Slack's,
+// ?token=), and an alert goes to another endpoint, often a third party.
+func Host(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return "an unparsable URL"
+	}
+	return u.Host
 }
 
 // Join writes a list of types as a field error message lists them.

@@ -229,7 +229,6 @@ func (w *Worker) settle(ctx context.Context, d destination.Destination, out map[
 		}
 		todo[it] = disp
 	}
-	countSettled(ctx, todo, w.now())
 	w.record(ctx, d.ID, todo)
 	var unsettled, holds []*item
 	for it, disp := range todo {
@@ -258,7 +257,13 @@ func (w *Worker) settle(ctx context.Context, d destination.Destination, out map[
 		if err != nil {
 			w.log().ErrorContext(ctx, "settle event", "eventId", it.msg.EventID, "destinationId", d.ID, "error", err)
 			unsettled = append(unsettled, it)
+			continue
+		}
+		if disp == delivered {
+			countDelivered(ctx, it, w.now())
 		}
 	}
-	return append(unsettled, w.holdAll(ctx, d, holds)...)
+	notHeld := w.holdAll(ctx, d, holds)
+	countHeld(ctx, holds, notHeld)
+	return append(unsettled, notHeld...)
 }

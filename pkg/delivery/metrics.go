@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -47,23 +48,26 @@ func (t *tally) batch() metrics.DeliveryBatch {
 	return t.b
 }
 
-// countSettled counts what settling decided for the items: delivered
-// events with their latency from receipt, held events (newly parked), and
-// events whose attempts are spent.
-func countSettled(ctx context.Context, todo map[*item]disposition, now time.Time) {
+// countDelivered counts a delivered event, once its delivery is settled,
+// with its latency from receipt (for a replay or a held event, the time it
+// waited too: what its sender saw).
+func countDelivered(ctx context.Context, it *item, now time.Time) {
 	count(ctx, func(b *metrics.DeliveryBatch) {
-		for it, disp := range todo {
-			switch disp {
-			case delivered:
-				b.Delivered++
-				b.Latencies = append(b.Latencies, now.Sub(time.UnixMilli(it.full.ReceivedAt)))
-			case hold:
-				if it.heldKey == "" {
-					b.Held++
-				}
-			case failed:
-				b.Failed++
-			}
-		}
+		b.Delivered++
+		b.Latencies = append(b.Latencies, now.Sub(time.UnixMilli(it.full.ReceivedAt)))
 	})
+}
+
+// countHeld counts the events newly parked: held, less those that could
+// not be, and less those taken from a hold (a failed probe parked again).
+func countHeld(ctx context.Context, holds, notHeld []*item) {
+	n := 0
+	for _, it := range holds {
+		if it.heldKey == "" && !slices.Contains(notHeld, it) {
+			n++
+		}
+	}
+	if n > 0 {
+		count(ctx, func(b *metrics.DeliveryBatch) { b.Held += n })
+	}
 }

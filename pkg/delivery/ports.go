@@ -79,7 +79,9 @@ type HeldStore interface {
 type EventStore interface {
 	// GetEvent reads a stored event; found is false if there is none.
 	GetEvent(ctx context.Context, eventID string) (m event.Message, status string, found bool, err error)
-	// PutEvent stores an event with its body.
+	// PutEvent stores an event with its body. Storing it Failed when it is
+	// Failed already at the same or a higher attempt count (Prior +
+	// Attempts) is an apperror Conflict: failing is decided once.
 	PutEvent(ctx context.Context, m event.Message, status string, due time.Time) error
 	// FailStoredEvent marks an existing Pending stored event Failed at
 	// failedAt with its attempt count, keeping its body; apperror NotFound

@@ -30,18 +30,21 @@ func (w *Worker) suspend(ctx context.Context, d destination.Destination, failure
 	now := w.now()
 	openUntil := now.Add(cooldown)
 	ok, err := w.Store.Suspend(ctx, d.ID, openUntil, cooldown)
-	switch {
-	case err != nil:
+	if err != nil {
 		w.log().ErrorContext(ctx, "suspend destination", "destinationId", d.ID, "error", err)
-	case ok:
-		w.log().WarnContext(ctx, "destination suspended by circuit breaker", "destinationId", d.ID, "consecutiveFailures", failures)
-		w.requestProbe(ctx, d.ID, openUntil)
-		count(ctx, func(b *metrics.DeliveryBatch) { b.Suspended++ })
-		w.alert(ctx, alert.Occurrence{
-			Type: alert.DestinationSuspended, OccurredAt: now, TenantID: d.TenantID, DestinationID: d.ID,
-			Detail: fmt.Sprintf("Destination %s was suspended by the circuit breaker after %d consecutive failed attempts; its events wait until a probe succeeds.", d.URL, failures),
-		})
 	}
+	if !ok {
+		return
+	}
+	// Won, even if a later step of Suspend failed: this worker decided
+	// the occurrence, and nobody else will tell it.
+	w.log().WarnContext(ctx, "destination suspended by circuit breaker", "destinationId", d.ID, "consecutiveFailures", failures)
+	w.requestProbe(ctx, d.ID, openUntil)
+	count(ctx, func(b *metrics.DeliveryBatch) { b.Suspended++ })
+	w.alert(ctx, alert.Occurrence{
+		Type: alert.DestinationSuspended, OccurredAt: now, TenantID: d.TenantID, DestinationID: d.ID,
+		Detail: fmt.Sprintf("Destination %s (%s) was suspended by the circuit breaker after %d consecutive failed attempts; its events wait until a probe succeeds.", d.ID, alert.Host(d.URL), failures),
+	})
 }
 
 // requestProbe sends the probe request for at. If it cannot be sent, the
@@ -186,7 +189,7 @@ func (w *Worker) probe(ctx context.Context, d destination.Destination, st State,
 		count(ctx, func(b *metrics.DeliveryBatch) { b.Recovered++ })
 		w.alert(ctx, alert.Occurrence{
 			Type: alert.DestinationRecovered, OccurredAt: now, TenantID: d.TenantID, DestinationID: d.ID,
-			Detail: fmt.Sprintf("Destination %s is Active again: a probe delivery succeeded and its waiting events are being delivered.", d.URL),
+			Detail: fmt.Sprintf("Destination %s (%s) is Active again: a probe delivery succeeded and its waiting events are being delivered.", d.ID, alert.Host(d.URL)),
 		})
 	}
 	out[first] = delivered

@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/hooksentry/hooksentry/pkg/alert"
+	"github.com/hooksentry/hooksentry/pkg/apperror"
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/event"
+	"github.com/hooksentry/hooksentry/pkg/metrics"
 )
 
 // planRetry spends the failed attempt of it and returns when its retry is
@@ -37,17 +39,24 @@ func (w *Worker) scheduleRetry(ctx context.Context, it *item) error {
 // storeFailed keeps an event whose attempts are spent, body included, for
 // inspection and replay.
 func (w *Worker) storeFailed(ctx context.Context, d destination.Destination, it *item, res Result) error {
-	w.log().WarnContext(ctx, "event failed permanently", "eventId", it.msg.EventID, "destinationId", it.msg.DestinationID, "attempts", it.full.Attempts, "lastStatus", res.Status)
 	now := w.now()
-	if err := w.Store.PutEvent(ctx, it.full, event.StatusFailed, now); err != nil {
+	err := w.Store.PutEvent(ctx, it.full, event.StatusFailed, now)
+	if apperror.CodeOf(err) == apperror.Conflict {
+		// Stored Failed at this attempt count already (a duplicate
+		// message, or another worker): settled, and told, by the first.
+		return nil
+	}
+	if err != nil {
 		return err
 	}
+	w.log().WarnContext(ctx, "event failed permanently", "eventId", it.msg.EventID, "destinationId", it.msg.DestinationID, "attempts", it.full.Attempts, "lastStatus", res.Status)
+	count(ctx, func(b *metrics.DeliveryBatch) { b.Failed++ })
 	// An alert's own failure raises no alert: two broken alert
 	// destinations would otherwise alert each other forever.
 	if !it.full.Alert {
 		w.alert(ctx, alert.Occurrence{
 			Type: alert.EventFailed, OccurredAt: now, TenantID: d.TenantID, DestinationID: d.ID, EventID: it.msg.EventID,
-			Detail: fmt.Sprintf("Event %s to %s failed for good after %d attempts; it can be replayed.", it.msg.EventID, d.URL, it.full.Prior+it.full.Attempts),
+			Detail: fmt.Sprintf("Event %s to destination %s (%s) failed for good after %d attempts; it can be replayed.", it.msg.EventID, d.ID, alert.Host(d.URL), it.full.Prior+it.full.Attempts),
 		})
 	}
 	return nil

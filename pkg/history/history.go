@@ -79,6 +79,7 @@ type Record struct {
 	Headers     [][2]string // forwarded headers, as in event.Message
 	Body        []byte
 	Verified    string    // as in event.Message: a replay is delivered as verified as the original
+	Alert       bool      // as in event.Message: a replayed alert that fails raises no alert
 	Attempts    []Attempt // oldest first
 }
 

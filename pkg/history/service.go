@@ -292,6 +292,6 @@ func replayMessage(r Record) event.Message {
 	return event.Message{
 		Version: 1, EventID: r.EventID, DestinationID: r.DestinationID, TenantID: r.TenantID,
 		ReceivedAt: r.ReceivedAt.UnixMilli(), ContentType: r.ContentType, Headers: r.Headers, Body: r.Body,
-		Verified: r.Verified, Prior: r.AttemptCount, Recorded: true, Manual: true,
+		Verified: r.Verified, Alert: r.Alert, Prior: r.AttemptCount, Recorded: true, Manual: true,
 	}
 }

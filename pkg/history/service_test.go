@@ -107,7 +107,7 @@ func TestGetDecidesByDestination(t *testing.T) {
 
 func TestReplayPublishesTheEventAgainCountingAttemptsOn(t *testing.T) {
 	r := record(history.Failed, time.Minute, 10)
-	r.Verified = "Stripe"
+	r.Verified, r.Alert = "Stripe", true
 	svc, f, pub, _ := newService(t, r)
 	sum, err := svc.Replay(context.Background(), tenant, r.EventID)
 	if err != nil {
@@ -123,8 +123,8 @@ func TestReplayPublishesTheEventAgainCountingAttemptsOn(t *testing.T) {
 	if m.EventID != r.EventID || m.Prior != 10 || m.Attempts != 0 || !m.Manual || !m.Recorded || string(m.Body) != `{"n":1}` || m.ContentType != "application/json" || len(m.Headers) != 1 {
 		t.Errorf("message: got %+v, want the event with Prior 10, a fresh budget, Manual, Recorded", m)
 	}
-	if m.Verified != "Stripe" {
-		t.Errorf("message: Verified %q, want Stripe (a replay is delivered as verified as the original)", m.Verified)
+	if m.Verified != "Stripe" || !m.Alert {
+		t.Errorf("message: Verified %q, Alert %v; want Stripe and true (a replay keeps what the original was)", m.Verified, m.Alert)
 	}
 	if got, want := m.AttemptNumber(), 11; got != want {
 		t.Errorf("next attempt number: got %d, want %d", got, want)

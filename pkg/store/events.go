@@ -16,6 +16,8 @@ import (
 
 // PutEvent stores an event with its body. A Pending event is indexed in
 // gsi2 by due time, so the sweeper re-enqueues it if its message is lost.
+// Storing an event Failed that is Failed already at the same or a higher
+// attempt count is an apperror Conflict.
 func (st *Store) PutEvent(ctx context.Context, m event.Message, status string, due time.Time) error {
 	body, err := m.Encode()
 	if err != nil {
@@ -28,18 +30,35 @@ func (st *Store) PutEvent(ctx context.Context, m event.Message, status string, d
 	item["destinationId"] = s(m.DestinationID)
 	item["tenantId"] = s(m.TenantID)
 	item["msg"] = s(body)
+	in := &dynamodb.PutItemInput{TableName: st.table(), Item: item}
 	if status == event.StatusFailed {
 		item["expiresAt"] = n(st.expiresAt(time.UnixMilli(m.ReceivedAt), due))
+		// Failing is decided once per attempt count: a duplicate message
+		// or a second worker finds it Failed already (and raises no
+		// second alert); a replay that fails again has a higher count.
+		total := strconv.Itoa(m.Prior + m.Attempts)
+		item[attrFailedAt] = n(total)
+		in.ConditionExpression = aws.String("attribute_not_exists(pk) OR #st <> :failed OR attribute_not_exists(#fa) OR #fa < :fa")
+		in.ExpressionAttributeNames = map[string]string{"#st": "status", "#fa": attrFailedAt}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":failed": s(event.StatusFailed), ":fa": n(total)}
 	}
 	if status == event.StatusPending {
 		gpk, gsk := DueIndexKey(due, m.EventID)
 		item["gsi2pk"], item["gsi2sk"] = s(gpk), s(gsk)
 	}
-	if _, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: st.table(), Item: item}); err != nil {
+	_, err = st.DB.PutItem(ctx, in)
+	if isConditionFailed(err) {
+		return apperror.New(apperror.Conflict, "event %s is Failed already at %d attempts", m.EventID, m.Prior+m.Attempts)
+	}
+	if err != nil {
 		return fmt.Errorf("put event %s: %w", m.EventID, err)
 	}
 	return nil
 }
+
+// attrFailedAt, on a Failed stored event, is the attempt count (replays
+// included) at which it failed.
+const attrFailedAt = "fa"
 
 // DefaultRetention is how long stored events are kept when Store.Retention
 // is not set (HOOKSENTRY_EVENT_RETENTION's default, CONTRACT §4).

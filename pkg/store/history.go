@@ -80,6 +80,7 @@ type content struct {
 	ContentType string      `json:"ct,omitempty"`
 	Headers     [][2]string `json:"h,omitempty"`
 	Verified    string      `json:"vf,omitempty"` // the scheme the ingest request passed, for replays
+	Alert       bool        `json:"al,omitempty"` // an operational event: a replay that fails raises no alert either
 }
 
 // flaters are reused: a flate.Writer allocates about 800 KB, which would
@@ -234,7 +235,7 @@ func (st *Store) retention() time.Duration {
 // included.
 func (st *Store) recordItem(c history.Change, pk, sk string) (map[string]types.AttributeValue, error) {
 	m := c.Event
-	z, err := compressContent(content{ContentType: m.ContentType, Headers: m.Headers, Verified: m.Verified}, m.Body)
+	z, err := compressContent(content{ContentType: m.ContentType, Headers: m.Headers, Verified: m.Verified, Alert: m.Alert}, m.Body)
 	if err != nil {
 		return nil, fmt.Errorf("compress event %s: %w", m.EventID, err)
 	}
@@ -554,7 +555,7 @@ func (st *Store) GetRecord(ctx context.Context, eventID string, now time.Time) (
 	if err != nil {
 		return history.Record{}, false, fmt.Errorf("record of %s: content: %w", eventID, err)
 	}
-	r.ContentType, r.Headers, r.Body, r.Verified = c.ContentType, c.Headers, body, c.Verified
+	r.ContentType, r.Headers, r.Body, r.Verified, r.Alert = c.ContentType, c.Headers, body, c.Verified, c.Alert
 	list, _ := out.Item[attrAttempts].(*types.AttributeValueMemberL)
 	failed := false
 	if list != nil {

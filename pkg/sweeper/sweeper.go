@@ -311,7 +311,11 @@ func (s *Sweeper) settleDead(ctx context.Context, m event.Message, r *Report) er
 		return nil
 	}
 	if !m.Stored {
-		if err := s.Store.PutEvent(ctx, m, event.StatusFailed, s.now()); err != nil {
+		err := s.Store.PutEvent(ctx, m, event.StatusFailed, s.now())
+		switch {
+		case apperror.CodeOf(err) == apperror.Conflict:
+			return nil // Failed already (a duplicate message): recorded and told then
+		case err != nil:
 			return err
 		}
 		s.failed(ctx, m, r)

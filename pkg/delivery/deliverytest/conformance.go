@@ -285,6 +285,30 @@ func Run(t *testing.T, h Harness) {
 		}
 	})
 
+	t.Run("failing is decided once per attempt count", func(t *testing.T) {
+		s := h.New(t)
+		d := newDest(t, s, destination.Active)
+		m := msg(d, uuid.NewString())
+		m.Attempts = 5
+		if err := s.PutEvent(ctx, m, event.StatusFailed, now); err != nil {
+			t.Fatalf("first Failed put: %v", err)
+		}
+		if err := s.PutEvent(ctx, m, event.StatusFailed, now); apperror.CodeOf(err) != apperror.Conflict {
+			t.Errorf("second Failed put at the same count: got %v, want Conflict", err)
+		}
+		replayed := m
+		replayed.Prior, replayed.Attempts = 5, 2
+		if err := s.PutEvent(ctx, replayed, event.StatusFailed, now); err != nil {
+			t.Errorf("a replay failing again (7 attempts): %v, want stored", err)
+		}
+		if got, status, _, _ := s.GetEvent(ctx, m.EventID); status != event.StatusFailed || got.Prior != 5 || got.Attempts != 2 {
+			t.Errorf("GetEvent: %+v %q, want the replay's Failed copy", got, status)
+		}
+		if err := s.PutEvent(ctx, m, event.StatusFailed, now); apperror.CodeOf(err) != apperror.Conflict {
+			t.Errorf("an older failure after the replay's: got %v, want Conflict", err)
+		}
+	})
+
 	t.Run("stored events", func(t *testing.T) {
 		s := h.New(t)
 		d := newDest(t, s, destination.Active)

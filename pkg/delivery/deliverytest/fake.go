@@ -329,6 +329,10 @@ func (s *Fake) GetEvent(_ context.Context, id string) (event.Message, string, bo
 func (s *Fake) PutEvent(_ context.Context, m event.Message, status string, due time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if cur, ok := s.events[m.EventID]; ok && status == event.StatusFailed && cur.Status == event.StatusFailed &&
+		cur.Msg.Prior+cur.Msg.Attempts >= m.Prior+m.Attempts {
+		return apperror.New(apperror.Conflict, "event %s is Failed already", m.EventID)
+	}
 	s.puts = append(s.puts, PutCall{m, status, due})
 	s.events[m.EventID] = StoredEvent{m, status, due}
 	return nil

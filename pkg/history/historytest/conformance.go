@@ -90,11 +90,11 @@ func Run(t *testing.T, h Harness) {
 			{
 				name: "held, never attempted, empty body and no headers",
 				change: func(m event.Message) history.Change {
-					m.ContentType, m.Headers, m.Body, m.Verified = "", nil, nil, ""
+					m.ContentType, m.Headers, m.Body, m.Verified, m.Alert = "", nil, nil, "", false
 					return history.Change{Event: m, Status: history.Held}
 				},
 				want: func(r history.Record) history.Record {
-					r.ContentType, r.Headers, r.Body, r.Status, r.Verified = "", nil, nil, history.Held, ""
+					r.ContentType, r.Headers, r.Body, r.Status, r.Verified, r.Alert = "", nil, nil, history.Held, "", false
 					return r
 				},
 			},
@@ -447,7 +447,7 @@ func Run(t *testing.T, h Harness) {
 				t.Fatalf("got %d items, want 1", len(p.Items))
 			}
 			want := base(changes[4].Event, h.Retention)
-			want.ContentType, want.Headers, want.Body, want.Verified = "", nil, nil, ""
+			want.ContentType, want.Headers, want.Body, want.Verified, want.Alert = "", nil, nil, "", false
 			want.Status, want.AttemptCount, want.LastAttemptAt, want.NextAttemptAt = history.Pending, 1, at(2).Add(time.Millisecond), now.Add(time.Minute)
 			checkRecord(t, p.Items[0], want)
 		})
@@ -711,6 +711,7 @@ func message(d dest, at time.Time) event.Message {
 		Headers:  [][2]string{{"User-Agent", "Acme-Webhooks/2.3"}, {"X-Acme-Signature", "t=1,v1=ab, c"}, {"X-Tag", "z"}, {"X-Tag", "a"}},
 		Body:     []byte(`{"id":"evt_1","type":"order.paid","note":"é ✓"}`),
 		Verified: "GitHub",
+		Alert:    true,
 	}
 }
 
@@ -748,7 +749,7 @@ func base(m event.Message, retention time.Duration) history.Record {
 	return history.Record{
 		EventID: m.EventID, DestinationID: m.DestinationID, TenantID: m.TenantID,
 		ReceivedAt: m0(m), ExpiresAt: expiry(m0(m), retention), // to the second, rounded up
-		ContentType: m.ContentType, Headers: m.Headers, Body: m.Body, Verified: m.Verified,
+		ContentType: m.ContentType, Headers: m.Headers, Body: m.Body, Verified: m.Verified, Alert: m.Alert,
 	}
 }
 

@@ -103,7 +103,7 @@ func (f *Fake) Record(_ context.Context, changes []history.Change) error {
 			EventID: m.EventID, DestinationID: m.DestinationID, TenantID: m.TenantID,
 			ReceivedAt: received, ExpiresAt: expiry(received, f.retention()),
 			ContentType: m.ContentType, Headers: slices.Clone(m.Headers), Body: slices.Clone(m.Body),
-			Verified: m.Verified,
+			Verified: m.Verified, Alert: m.Alert,
 		}
 		r.AttemptCount = m.Prior + m.Attempts
 		apply(&r, c)
@@ -191,7 +191,7 @@ func ms(t time.Time) time.Time {
 
 func copyRecord(r history.Record, summary bool) history.Record {
 	if summary {
-		r.ContentType, r.Headers, r.Body, r.Attempts, r.Verified = "", nil, nil, nil, ""
+		r.ContentType, r.Headers, r.Body, r.Attempts, r.Verified, r.Alert = "", nil, nil, nil, "", false
 		return r
 	}
 	r.Headers, r.Body, r.Attempts = slices.Clone(r.Headers), slices.Clone(r.Body), slices.Clone(r.Attempts)

@@ -361,12 +361,15 @@ async function render() {
 }
 
 function renderSignedOut(root, message) {
+  // config.json says configured: false when the deployment has no issuer.
+  const ready = config.configured !== false && config.authorizeUrl && config.tokenUrl && config.clientId;
   clear(root,
     h("section", { class: "signin" },
       h("h1", {}, "HookSentry console"),
       h("p", {}, "Manage your webhook destinations, follow their events and replay failed deliveries."),
       message ? h("p", { class: "flash flash-" + message.kind, role: "status" }, message.text) : null,
-      h("button", { type: "button", class: "primary", onclick: () => signIn().catch((e) => showSignInError(e)) }, "Sign in")));
+      ready ? null : h("p", { class: "flash flash-error", role: "alert" }, "Sign-in is not configured for this console (HOOKSENTRY_CONSOLE_* settings)."),
+      h("button", { type: "button", class: "primary", disabled: !ready, onclick: () => signIn().catch((e) => showSignInError(e)) }, "Sign in")));
 }
 
 function showSignInError(err) {
@@ -919,7 +922,8 @@ function statsChart(st) {
     svg.append(g);
     if (i % 6 === 0 || i === buckets.length - 1) {
       const d = new Date(b.start);
-      svg.append(s("text", { x: x + bw / 2 - 2, y: H - 8, class: "axis", "text-anchor": "middle" },
+      const last = i === buckets.length - 1;
+      svg.append(s("text", { x: last ? W : x + bw / 2 - 2, y: H - 8, class: "axis", "text-anchor": last ? "end" : "middle" },
         String(d.getHours()).padStart(2, "0") + ":00"));
     }
   });

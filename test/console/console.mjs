@@ -92,8 +92,9 @@ async function main() {
     const m = /status of (\d{3})/.exec(msg.text());
     if (m && allowedStatuses.has(Number(m[1]))) return;
     // A page without an icon link (the issuer's) makes chromium ask for
-    // /favicon.ico; its 404 says nothing about the console.
-    if (m && new URL(msg.location().url || BASE, BASE).pathname === "/favicon.ico") return;
+    // /favicon.ico; its 404 says nothing about the console
+    // (a strict page policy may also refuse it: same story).
+    if (msg.text().includes("/favicon.ico") || new URL(msg.location().url || BASE, BASE).pathname === "/favicon.ico") return;
     result.consoleErrors.push(`${msg.text()} (${page.url()})`);
   });
   page.on("pageerror", (err) => result.consoleErrors.push(`page error: ${err.message}`));

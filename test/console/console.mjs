@@ -191,17 +191,27 @@ async function main() {
   check(api1.status === 200 && api1.destination.authType === "ApiKey" && api1.destination.serverRateLimit === 3 &&
     api1.destination.alerts.join() === "event.failed", "the API has what the form sent: " + JSON.stringify(api1.destination));
 
+  // The list shows it with its status, rate limit and auth type.
+  await link("Destinations").click();
+  await heading("Destinations").waitFor();
+  const listRow = page.locator("tbody tr", { has: page.getByRole("link", { name: RECEIVER_URL, exact: true }) });
+  await listRow.waitFor();
+  const cells = await listRow.locator("td").allTextContents();
+  check(cells[1] === "Active" && cells[2] === "3" && cells[3] === "ApiKey", "the list shows status, rate limit and auth type: " + cells.join(" | "));
+  check(!(await page.content()).includes(OTHER_URL), "tenant B's destination is still not listed");
+  await shot("05-destinations");
+
   // 6. An event ingested with the token shown is Delivered, with its attempt.
   const { eventId: ev1 } = await ask("ingest", { token, body: JSON.stringify({ order: 1, item: "console" }) });
-  await page.locator(".page-head").getByRole("link", { name: "Events", exact: true }).click();
+  await listRow.getByRole("link", { name: "Events", exact: true }).click();
   await heading("Events").waitFor();
   const row1 = await waitForEventStatus(ev1, "Delivered");
   check((await row1.locator("td.num").textContent()) === "1", "the delivered event has 1 attempt");
   await page.locator("svg.chart").waitFor();
   check((await page.locator("svg.chart rect.bar-delivered").count()) >= 1, "the chart has a Delivered bar");
-  await shot("05-events");
+  await shot("06-events");
   await page.setViewportSize({ width: 390, height: 844 });
-  await shot("06-events-phone");
+  await shot("07-events-phone");
   await page.setViewportSize({ width: 1280, height: 860 });
 
   await row1.getByRole("link").click();
@@ -210,7 +220,7 @@ async function main() {
   check(await page.getByText("Attempt 1", { exact: true }).isVisible(), "the detail shows attempt 1");
   check((await page.locator(".attempt .badge").first().textContent()) === "Delivered", "attempt 1 Delivered");
   check(await page.getByRole("cell", { name: "X-Sender", exact: true }).isVisible(), "the headers table shows the sender's headers");
-  await shot("07-event-detail");
+  await shot("08-event-detail");
 
   // 7. The receiver fails: the next event is Failed after its attempts.
   await ask("fail");
@@ -219,7 +229,7 @@ async function main() {
   await heading("Events").waitFor();
   const row2 = await waitForEventStatus(ev2, "Failed");
   check((await row2.locator("td.num").textContent()) === String(MAX_ATTEMPTS), `the failed event has ${MAX_ATTEMPTS} attempts`);
-  await shot("08-events-failed");
+  await shot("09-events-failed");
 
   // 8. Healed, "Replay failed" delivers it.
   await ask("heal");
@@ -243,7 +253,7 @@ async function main() {
   check(true, "replaying a Pending event shows the 409 message");
   allowedStatuses = new Set();
   await ask("heal");
-  await shot("09-event-replayed");
+  await shot("10-event-replayed");
 
   // 10. Edit the rate limit: only that field changes.
   await page.goto(`${BASE}/console/#/destinations/${destId}`);
@@ -255,13 +265,13 @@ async function main() {
   check(api2.destination.serverRateLimit === 7 && api2.destination.authType === "ApiKey" &&
     api2.destination.alerts.join() === "event.failed", "Save changed the rate limit and nothing else");
   check((await page.getByLabel(/Rate limit/).inputValue()) === "7", "the form shows the saved rate limit");
-  await shot("10-destination-edit");
+  await shot("11-destination-edit");
 
   // 11. Delete, confirmed in the dialog.
   await page.locator("section.danger").getByRole("button", { name: "Delete", exact: true }).click();
   const dialog = page.getByRole("dialog");
   await dialog.waitFor();
-  await shot("11-delete-confirm");
+  await shot("12-delete-confirm");
   await dialog.getByRole("button", { name: "Delete", exact: true }).click();
   await page.getByText("Destination deleted.").waitFor();
   await heading("Destinations").waitFor();
@@ -269,12 +279,22 @@ async function main() {
   check(!(await page.content()).includes(RECEIVER_URL), "the deleted destination is gone from the list");
   const api3 = await ask("destination", { id: destId });
   check(api3.status === 404, "the API no longer has the destination");
-  await shot("12-destinations-after-delete");
+  await shot("13-destinations-after-delete");
 
   // 12. Sign out forgets the token.
   await button("Sign out").click();
   await button("Sign in").waitFor();
   check(!(await page.evaluate(() => sessionStorage.getItem("hooksentry.token"))), "sign-out clears the token");
+
+  // 13. A token the API refuses (401) brings the console back to signed out.
+  await page.evaluate(() => sessionStorage.setItem("hooksentry.token", JSON.stringify({ accessToken: "not-a-jwt", expiresAt: null })));
+  allowedStatuses = new Set([401]);
+  await page.goto(`${BASE}/console/#/destinations`);
+  await page.reload(); // the same URL may not reload by itself
+  await page.getByText("Your session has ended. Sign in again.").waitFor();
+  await button("Sign in").waitFor();
+  check(!(await page.evaluate(() => sessionStorage.getItem("hooksentry.token"))), "a 401 signs the console out");
+  allowedStatuses = new Set();
 
   result.ok = result.consoleErrors.length === 0;
   if (!result.ok) result.error = "the browser logged errors";

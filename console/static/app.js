@@ -428,7 +428,8 @@ async function destinationsPage(page, params, current) {
     h("div", { class: "table-wrap" },
       h("table", {},
         h("caption", { class: "visually-hidden" }, "Destinations"),
-        h("thead", {}, h("tr", {}, ["URL", "Status", "Rate limit", "Auth type", ""].map((c) => h("th", { scope: "col" }, c)))),
+        h("thead", {}, h("tr", {}, ["URL", "Status", "Rate limit", "Auth type"].map((c) => h("th", { scope: "col" }, c)),
+          h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")))),
         h("tbody", {}, rows))),
     pager(data.total, f, (pg) => "#/destinations" + query({ ...f, Pg: pg })));
 }

@@ -2,7 +2,9 @@
 #   make run    start the whole local stack (emulators, gateway, workers, sweeper)
 #   make test   every test, with the emulators it needs started and stopped by the tests
 # Everything they need is installed by them: Go modules, the pinned npm
-# emulators (tools/emulators) and the pinned local-kms (bin/).
+# emulators (tools/emulators), the pinned local-kms (bin/) and, for the
+# console's browser tests (test/console), Debian's chromium and the pinned
+# playwright-core (tools/browser).
 
 GO        ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
@@ -14,7 +16,7 @@ FUZZTIME  ?= 300000x
 # fuzz targets: package:FuzzName
 FUZZ_TARGETS ?= $(shell cat .ci/fuzz-targets 2>/dev/null)
 
-.PHONY: run test lint fuzz build bench tools clean synth-all
+.PHONY: run test lint fuzz build bench tools browser-deps clean synth-all
 
 run: tools
 	$(GO) run ./cmd/hooksentry run
@@ -22,9 +24,25 @@ run: tools
 tools:
 	$(GO) run ./cmd/hooksentry-tools
 
+# The browser tests drive Debian's chromium (npm's browser downloads do not
+# work here) with the playwright-core pinned in tools/browser. Installs
+# chromium with apt-get when it is missing and we are root (CI); otherwise
+# says what to install. Quick and idempotent once installed.
+CHROMIUM ?= /usr/bin/chromium
+browser-deps:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing chromium (apt-get)"; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || exit 1; \
+		else \
+			echo "browser tests need $(CHROMIUM): install Debian's chromium (sudo apt-get install chromium)"; exit 1; \
+		fi; \
+	fi
+	$(GO) run ./cmd/hooksentry-tools -browser
+
 # Lint first (fast), then every Go test of the module (integration tests start
 # their own emulators), then the fuzz targets briefly, then the CDK module.
-test: tools lint
+test: tools browser-deps lint
 	$(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) fuzz
 	$(MAKE) infra-lint infra-test

@@ -95,6 +95,33 @@ func EnsureTools(ctx context.Context, repoRoot string, log io.Writer) error {
 	return ensureLocalKMS(ctx, filepath.Join(repoRoot, filepath.FromSlash(localKMSSource)), binDir, log)
 }
 
+// BrowserToolsDir holds the pinned browser driver of the console's browser
+// tests (playwright-core; the browser itself is Debian's chromium).
+const BrowserToolsDir = "tools/browser"
+
+// EnsureBrowserTools runs npm ci in repoRoot/tools/browser when its
+// node_modules was not installed from the current package-lock.json (the
+// same marker as the emulators'), taking turns with other processes on a
+// lock file in repoRoot/bin. It installs no browser.
+func EnsureBrowserTools(ctx context.Context, repoRoot string, log io.Writer) error {
+	if log == nil {
+		log = io.Discard
+	}
+	if _, err := findNode(ctx); err != nil {
+		return err
+	}
+	binDir := filepath.Join(repoRoot, "bin")
+	if err := os.MkdirAll(binDir, 0o755); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	unlock, err := lockFile(ctx, filepath.Join(binDir, ".browser-tools.lock"), log)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return ensureNodeModules(ctx, filepath.Join(repoRoot, filepath.FromSlash(BrowserToolsDir)), log)
+}
+
 // findNode returns the path of node on PATH, checking it is new enough.
 func findNode(ctx context.Context) (string, error) {
 	const need = "Node.js 18+ is required (node on PATH) to run the DynamoDB and SQS emulators"

@@ -306,7 +306,7 @@ var functionSpecs = []functionSpec{
 		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds,
 		Env: []string{envConsoleAuthorizeURL, envConsoleTokenURL, envConsoleClientID, envConsoleLogoutURL},
 		Routes: []route{
-			{Method: "GET", Path: "/console/", Public: true},
+			{Method: "GET", Path: "/console", Public: true}, // redirects to /console/
 			{Method: "GET", Path: "/console/{proxy+}", Public: true},
 		},
 	},

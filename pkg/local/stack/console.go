@@ -5,9 +5,11 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/local/devauth"
 )
 
-// ConsolePaths are the console function's GET routes (template.yaml), in
-// the order the gateway tries them.
-var ConsolePaths = []string{console.Root, console.Root + "{proxy+}"}
+// ConsolePaths are the console function's GET routes (template.yaml): an
+// HTTP API route path cannot end with "/", so /console (which redirects)
+// and /console/{proxy+}, whose greedy variable the local gateway lets match
+// the empty rest of /console/ (the page itself).
+var ConsolePaths = []string{console.Prefix, console.Root + "{proxy+}"}
 
 // ConsoleSettings point the console's sign-in at the local issuer's
 // authorization server on the gateway (CONTRACT §7).

@@ -76,6 +76,9 @@ func TestConsoleThroughTheGateway(t *testing.T) {
 	if missing.Code != http.StatusNotFound || missing.Header().Get("Content-Type") != "application/problem+json" || missing.Header().Get("Content-Security-Policy") != csp {
 		t.Errorf("GET a missing asset: %d %q CSP %q", missing.Code, missing.Header().Get("Content-Type"), missing.Header().Get("Content-Security-Policy"))
 	}
+	if w := serve(h, httptest.NewRequest(http.MethodGet, "/console", nil)); w.Code != http.StatusMovedPermanently || w.Header().Get("Location") != "/console/" {
+		t.Errorf("GET /console: %d Location %q, want 301 to /console/", w.Code, w.Header().Get("Location"))
+	}
 	// API Gateway routes GET only: HEAD is the gateway's own 404.
 	if w := serve(h, httptest.NewRequest(http.MethodHead, "/console/", nil)); w.Code != http.StatusNotFound {
 		t.Errorf("HEAD /console/: %d, want 404", w.Code)

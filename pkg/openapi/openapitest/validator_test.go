@@ -154,7 +154,7 @@ func TestSecurity(t *testing.T) {
 	for path, item := range v.Doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			public := op.Security != nil && len(*op.Security) == 0
-			wantPublic := strings.HasPrefix(path, "/ingest/") || strings.HasPrefix(path, "/console/") || item.Extensions[openapi.LocalOnly] == true
+			wantPublic := strings.HasPrefix(path, "/ingest/") || strings.HasPrefix(path, "/console") || item.Extensions[openapi.LocalOnly] == true
 			if public != wantPublic {
 				t.Errorf("%s %s: public %v, want %v", method, path, public, wantPublic)
 			}

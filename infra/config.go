@@ -50,6 +50,15 @@ type EnvConfig struct {
 	// TenantClaim is the JWT claim that names the tenant (HOOKSENTRY_TENANT_CLAIM).
 	TenantClaim string
 
+	// The web console's sign-in (HOOKSENTRY_CONSOLE_*, CONTRACT §7): the
+	// identity provider's authorization and token endpoints, the console's
+	// public app client id (also one of JwtAudience), and an optional logout
+	// URL. All empty: the console says it is not configured.
+	ConsoleAuthorizeURL string
+	ConsoleTokenURL     string
+	ConsoleClientID     string
+	ConsoleLogoutURL    string
+
 	// Delivery tuning for the deliver and sweeper functions (Go durations / integers,
 	// see the contract's settings table).
 	DeliveryTimeout         string
@@ -120,6 +129,10 @@ func (c EnvConfig) functionSettings() settings {
 		envMaxAttempts:             strconv.Itoa(c.MaxAttempts),
 		envBreakerFailureThreshold: strconv.Itoa(c.BreakerFailureThreshold),
 		envBreakerCooldown:         c.BreakerCooldown,
+		envConsoleAuthorizeURL:     c.ConsoleAuthorizeURL,
+		envConsoleTokenURL:         c.ConsoleTokenURL,
+		envConsoleClientID:         c.ConsoleClientID,
+		envConsoleLogoutURL:        c.ConsoleLogoutURL,
 	}
 }
 

@@ -28,6 +28,11 @@ const (
 	// The metrics' Environment dimension: only the functions that write
 	// metrics (pkg/metrics) read it.
 	envEnvironment = "HOOKSENTRY_ENVIRONMENT"
+	// The web console's sign-in (CONTRACT §7): only the console reads them.
+	envConsoleAuthorizeURL = "HOOKSENTRY_CONSOLE_AUTHORIZE_URL"
+	envConsoleTokenURL     = "HOOKSENTRY_CONSOLE_TOKEN_URL"
+	envConsoleClientID     = "HOOKSENTRY_CONSOLE_CLIENT_ID"
+	envConsoleLogoutURL    = "HOOKSENTRY_CONSOLE_LOGOUT_URL"
 )
 
 // managementEnv is what every /api/v1 function reads.
@@ -290,6 +295,19 @@ var functionSpecs = []functionSpec{
 			{Actions: ddb("GetItem", "DeleteItem"), Resources: []resource{resTable}, LeadingKeys: []string{dedupPartitions}},
 			keyUse([]string{"Decrypt"}, verificationPurpose),
 			{Actions: sqs("SendMessage"), Resources: []resource{resDeliveryQueue}},
+		},
+	},
+	{
+		// The web console: embedded files and its sign-in settings, public
+		// (the page signs in in the browser and calls /api/v1 with a JWT).
+		// It touches no table, key or queue, so its role has no permission
+		// beyond its logs (iam_test.go).
+		Dir: "console", ID: "ConsoleFunction",
+		MemoryMB: 128, TimeoutSeconds: httpTimeoutSeconds,
+		Env: []string{envConsoleAuthorizeURL, envConsoleTokenURL, envConsoleClientID, envConsoleLogoutURL},
+		Routes: []route{
+			{Method: "GET", Path: "/console", Public: true}, // redirects to /console/
+			{Method: "GET", Path: "/console/{proxy+}", Public: true},
 		},
 	},
 	{

@@ -313,3 +313,30 @@ func TestCheckPermissions(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleRoleHasOnlyItsLogs: the console serves embedded files and its
+// settings; its role may write its own logs and nothing else: no table,
+// key or queue action, in both templates.
+func TestConsoleRoleHasOnlyItsLogs(t *testing.T) {
+	for _, env := range EnvironmentNames() {
+		t.Run(env, func(t *testing.T) {
+			for _, it := range iamTemplates(t, env) {
+				sts, ok := it.functions["console"]
+				if !ok {
+					t.Fatalf("%s: no console role", it.name)
+				}
+				var actions []string
+				for _, st := range sts {
+					actions = append(actions, actionsOf(st)...)
+				}
+				sort.Strings(actions)
+				if want := []string{"logs:CreateLogStream", "logs:PutLogEvents"}; !reflect.DeepEqual(actions, want) {
+					t.Errorf("%s console: actions %v, want only %v", it.name, actions, want)
+				}
+				if len(sts) != 1 || !strings.Contains(canonicalJSON(sts[0]), "ConsoleLogGroup") {
+					t.Errorf("%s console: statements %s, want the one on its own log group", it.name, canonicalJSON(sts))
+				}
+			}
+		})
+	}
+}

@@ -33,6 +33,10 @@ func samParams(cfg EnvConfig) map[string]any {
 		"LogRetentionInDays":    cfg.LogRetentionDays,
 		"EnableAlarms":          alarms,
 		"AlarmTopicArn":         cfg.AlarmTopicArn,
+		"ConsoleAuthorizeUrl":   cfg.ConsoleAuthorizeURL,
+		"ConsoleTokenUrl":       cfg.ConsoleTokenURL,
+		"ConsoleClientId":       cfg.ConsoleClientID,
+		"ConsoleLogoutUrl":      cfg.ConsoleLogoutURL,
 	}
 }
 

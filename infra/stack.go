@@ -207,6 +207,10 @@ func NewHookSentryStack(scope constructs.Construct, id string, props *HookSentry
 		envBreakerFailureThreshold: jsii.String(strconv.Itoa(cfg.BreakerFailureThreshold)),
 		envBreakerCooldown:         jsii.String(cfg.BreakerCooldown),
 		envEnvironment:             jsii.String(cfg.Name),
+		envConsoleAuthorizeURL:     jsii.String(cfg.ConsoleAuthorizeURL),
+		envConsoleTokenURL:         jsii.String(cfg.ConsoleTokenURL),
+		envConsoleClientID:         jsii.String(cfg.ConsoleClientID),
+		envConsoleLogoutURL:        jsii.String(cfg.ConsoleLogoutURL),
 	}
 	resourceArns := map[resource][]*string{
 		resTable:          {s.Table.TableArn()},

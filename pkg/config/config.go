@@ -36,6 +36,15 @@ type Config struct {
 	MaxCooldown             time.Duration // HOOKSENTRY_BREAKER_MAX_COOLDOWN
 	MaxSlotWait             time.Duration // HOOKSENTRY_MAX_SLOT_WAIT
 
+	// The web console's sign-in (CONTRACT §7): the OAuth 2.0 authorization
+	// and token endpoints of the identity provider, the console's client id
+	// there, and an optional logout URL. All empty means the console is not
+	// configured; its config.json says so.
+	ConsoleAuthorizeURL string // HOOKSENTRY_CONSOLE_AUTHORIZE_URL
+	ConsoleTokenURL     string // HOOKSENTRY_CONSOLE_TOKEN_URL
+	ConsoleClientID     string // HOOKSENTRY_CONSOLE_CLIENT_ID
+	ConsoleLogoutURL    string // HOOKSENTRY_CONSOLE_LOGOUT_URL
+
 	// Environment is the value of the metrics' Environment dimension
 	// (pkg/metrics): the stack's environment name, set by both templates.
 	Environment string // HOOKSENTRY_ENVIRONMENT
@@ -148,6 +157,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	dur("HOOKSENTRY_BREAKER_MAX_COOLDOWN", &c.MaxCooldown, 0)
 	dur("HOOKSENTRY_MAX_SLOT_WAIT", &c.MaxSlotWait, 0)
+	str("HOOKSENTRY_CONSOLE_AUTHORIZE_URL", &c.ConsoleAuthorizeURL)
+	str("HOOKSENTRY_CONSOLE_TOKEN_URL", &c.ConsoleTokenURL)
+	str("HOOKSENTRY_CONSOLE_CLIENT_ID", &c.ConsoleClientID)
+	str("HOOKSENTRY_CONSOLE_LOGOUT_URL", &c.ConsoleLogoutURL)
 
 	if len(errs) == 0 {
 		if err := c.validate(); err != nil {
@@ -203,5 +216,6 @@ func (c Config) validate() []error {
 	if c.MaxCooldown < c.BreakerCooldown {
 		bad("HOOKSENTRY_BREAKER_MAX_COOLDOWN: %s is shorter than HOOKSENTRY_BREAKER_COOLDOWN %s", c.MaxCooldown, c.BreakerCooldown)
 	}
+	errs = append(errs, c.validateConsole()...)
 	return errs
 }

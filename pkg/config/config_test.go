@@ -164,3 +164,62 @@ func TestValidateDefaults(t *testing.T) {
 		t.Errorf("Validate with MaxAttempts 0 = %v, want an error naming HOOKSENTRY_MAX_ATTEMPTS", err)
 	}
 }
+
+func TestLoadConsoleSettings(t *testing.T) {
+	got, err := Load(env(map[string]string{
+		"HOOKSENTRY_CONSOLE_AUTHORIZE_URL": "https://auth.example.com/oauth2/authorize",
+		"HOOKSENTRY_CONSOLE_TOKEN_URL":     " https://auth.example.com/oauth2/token ",
+		"HOOKSENTRY_CONSOLE_CLIENT_ID":     "abc123",
+		"HOOKSENTRY_CONSOLE_LOGOUT_URL":    "https://auth.example.com/logout",
+	}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got.ConsoleAuthorizeURL != "https://auth.example.com/oauth2/authorize" || got.ConsoleTokenURL != "https://auth.example.com/oauth2/token" ||
+		got.ConsoleClientID != "abc123" || got.ConsoleLogoutURL != "https://auth.example.com/logout" || !got.ConsoleConfigured() {
+		t.Errorf("got %+v, want the console settings", got)
+	}
+	if d := Defaults(); d.ConsoleConfigured() {
+		t.Error("the defaults configure the console; want not configured")
+	}
+}
+
+func TestLoadInvalidConsoleSettings(t *testing.T) {
+	full := map[string]string{
+		"HOOKSENTRY_CONSOLE_AUTHORIZE_URL": "http://127.0.0.1:8080/oauth/authorize",
+		"HOOKSENTRY_CONSOLE_TOKEN_URL":     "http://127.0.0.1:8080/oauth/token",
+		"HOOKSENTRY_CONSOLE_CLIENT_ID":     "hooksentry-console",
+	}
+	if _, err := Load(env(full)); err != nil {
+		t.Fatalf("local console settings: %v", err)
+	}
+	tests := []struct {
+		name, variable, value string
+	}{
+		{"relative", "HOOKSENTRY_CONSOLE_AUTHORIZE_URL", "/oauth/authorize"},
+		{"scheme", "HOOKSENTRY_CONSOLE_TOKEN_URL", "javascript:alert(1)"},
+		{"no host", "HOOKSENTRY_CONSOLE_TOKEN_URL", "https:///token"},
+		{"user-info", "HOOKSENTRY_CONSOLE_AUTHORIZE_URL", "https://u:p@auth.example.com/a"},
+		{"logout", "HOOKSENTRY_CONSOLE_LOGOUT_URL", "ftp://auth.example.com/logout"},
+		{"partial", "HOOKSENTRY_CONSOLE_CLIENT_ID", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := map[string]string{}
+			for k, v := range full {
+				m[k] = v
+			}
+			m[tc.variable] = tc.value
+			_, err := Load(env(m))
+			if err == nil {
+				t.Fatalf("%s=%q accepted", tc.variable, tc.value)
+			}
+			if !strings.Contains(err.Error(), tc.variable) {
+				t.Errorf("error %q does not name %s", err, tc.variable)
+			}
+		})
+	}
+	if _, err := Load(env(map[string]string{"HOOKSENTRY_CONSOLE_LOGOUT_URL": "https://auth.example.com/logout"})); err == nil {
+		t.Error("a logout URL without sign-in settings was accepted")
+	}
+}

@@ -118,6 +118,7 @@ var want = []struct {
 		}
 	}},
 	{"delete-destination.json", http.StatusNoContent, nil},
+	{"console.json", http.StatusOK, nil},
 }
 
 func TestEveryEventFileRunsThroughItsFunction(t *testing.T) {

@@ -37,8 +37,8 @@ func functionDeps(t *testing.T, pattern string) map[string][]string {
 func TestNoFunctionLinksTheLocalStack(t *testing.T) {
 	const local = module + "/pkg/local"
 	fns := functionDeps(t, "./functions/...")
-	if len(fns) != 15 {
-		t.Fatalf("go list found %d functions/* packages, want 15", len(fns))
+	if len(fns) != 16 {
+		t.Fatalf("go list found %d functions/* packages, want 16", len(fns))
 	}
 	for fn, deps := range fns {
 		for _, dep := range deps {
@@ -74,6 +74,7 @@ func TestEachFunctionLinksOnlyItsWiringAndClients(t *testing.T) {
 		"ingest":                  {"dynamodb", "kms", "sqs"}, // kms: verification secrets
 		"deliver":                 {"dynamodb", "kms", "sqs"},
 		"sweeper":                 {"dynamodb", "sqs"},
+		"console":                 nil, // embedded files and settings: no AWS client
 	}
 	const sdk = "github.com/aws/aws-sdk-go-v2/service/"
 	fns := functionDeps(t, "./functions/...")
@@ -103,5 +104,33 @@ func TestEachFunctionLinksOnlyItsWiringAndClients(t *testing.T) {
 		if !slices.Equal(got, clients) {
 			t.Errorf("functions/%s links SDK clients %v, want %v", name, got, clients)
 		}
+	}
+}
+
+// TestConsoleLinksNoAWSSDK: the console function serves embedded files; it
+// links no part of the AWS SDK at all (not even its core, which the other
+// functions' configuration needs), so its cold start reads no AWS
+// configuration and builds no client.
+func TestConsoleLinksNoAWSSDK(t *testing.T) {
+	deps, ok := functionDeps(t, "./functions/console")["functions/console"]
+	if !ok {
+		t.Fatal("no package functions/console")
+	}
+	var sdk []string
+	for _, dep := range deps {
+		if strings.HasPrefix(dep, "github.com/aws/aws-sdk-go-v2") || strings.HasPrefix(dep, "github.com/aws/smithy-go") {
+			sdk = append(sdk, dep)
+		}
+	}
+	if len(sdk) > 0 {
+		t.Errorf("functions/console links %v", sdk)
+	}
+	// The check itself: another function's SDK core is seen.
+	var seen bool
+	for _, dep := range functionDeps(t, "./functions/get-destination")["functions/get-destination"] {
+		seen = seen || dep == "github.com/aws/aws-sdk-go-v2/aws"
+	}
+	if !seen {
+		t.Error("go list does not show functions/get-destination linking the SDK; the check above would miss the console's")
 	}
 }

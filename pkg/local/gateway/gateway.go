@@ -115,7 +115,8 @@ func (g *Gateway) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // match finds the route for method and path; path parameters match one
-// non-empty segment, as in API Gateway. It walks both paths segment by
+// non-empty segment, and a greedy {name+} the rest after its slash, as in
+// API Gateway. Routes are tried in order: list exact routes before greedy ones. It walks both paths segment by
 // segment, so a request allocates nothing but the parameters of the route
 // it matches.
 func (g *Gateway) match(method, path string) (*Route, map[string]string) {
@@ -138,6 +139,16 @@ func matchPath(pattern, path string, params map[string]string) bool {
 	for {
 		wseg, wrest, wmore := strings.Cut(pattern, "/")
 		seg, rest, more := strings.Cut(path, "/")
+		if !wmore && strings.HasPrefix(wseg, "{") && strings.HasSuffix(wseg, "+}") {
+			// A greedy variable (the last segment, as API Gateway requires)
+			// takes the rest of the path, slashes included; the rest may be
+			// empty after a trailing slash (/console/ of /console/{proxy+}),
+			// never missing (/console).
+			if params != nil {
+				params[wseg[1:len(wseg)-2]] = unescape(path)
+			}
+			return true
+		}
 		if strings.HasPrefix(wseg, "{") && strings.HasSuffix(wseg, "}") {
 			if seg == "" {
 				return false

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/hooksentry/hooksentry/pkg/app"
+	fnconsole "github.com/hooksentry/hooksentry/pkg/app/fn/console"
 	"github.com/hooksentry/hooksentry/pkg/app/fn/createdestination"
 	"github.com/hooksentry/hooksentry/pkg/app/fn/deletedestination"
 	"github.com/hooksentry/hooksentry/pkg/app/fn/deliver"
@@ -41,6 +42,9 @@ var HTTPFunctions = map[string]func(*app.Env) (lambdahttp.Handler, error){
 	"replay-events":           replayevents.Handler,
 	"event-stats":             eventstats.Handler,
 	"ingest":                  ingest.Handler,
+	// The console's wiring takes settings and a logger, not an Env: its
+	// function links no AWS client (pkg/app/fn/console).
+	"console": func(env *app.Env) (lambdahttp.Handler, error) { return fnconsole.Handler(env.Config, env.Log) },
 }
 
 // Functions builds each function's handler from an Env with the very wiring

@@ -121,7 +121,7 @@ func TestGatewayWithExternalIssuer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := HandlerWith(ctx, env, local, ext)
+	h, err := HandlerWith(ctx, env, local, ext, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestHandlerWithUnusableJWKSFailsStartUp(t *testing.T) {
 	defer notFound.Close()
 	for _, url := range []string{notFound.URL + "/jwks", "http://idp.example/jwks"} {
 		ext := &ExternalIssuer{Issuer: "https://idp.example/", Audiences: []string{"a"}, JWKSURL: url}
-		if _, err := HandlerWith(context.Background(), &app.Env{}, local, ext); err == nil || !strings.Contains(err.Error(), "HOOKSENTRY_JWKS_URL") {
+		if _, err := HandlerWith(context.Background(), &app.Env{}, local, ext, nil); err == nil || !strings.Contains(err.Error(), "HOOKSENTRY_JWKS_URL") {
 			t.Errorf("JWKS %s: error %v, want one naming HOOKSENTRY_JWKS_URL", url, err)
 		}
 	}

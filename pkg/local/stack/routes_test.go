@@ -74,8 +74,8 @@ func TestRoutesMatchTemplate(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("local gateway routes:\n%s\ntemplate.yaml routes:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if len(want) != 13 {
-		t.Errorf("template.yaml declares %d HTTP routes, want the 13 of CONTRACT §1, §2 and §5", len(want))
+	if len(want) != 15 {
+		t.Errorf("template.yaml declares %d HTTP routes, want the 15 of CONTRACT §1, §2, §5 and §7", len(want))
 	}
 }
 

@@ -132,6 +132,14 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 		return err
 	}
 	st.Resources = res
+	// The gateway listens first: the console's sign-in settings name its
+	// actual address (HOOKSENTRY_LOCAL_ADDR may pick port 0).
+	st.listener, err = net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
+	}
+	st.URL = "http://" + st.listener.Addr().String()
+
 	settings := map[string]string{
 		"HOOKSENTRY_TABLE_NAME":             res.TableName,
 		"HOOKSENTRY_KMS_KEY_ID":             res.KMSKeyID,
@@ -142,6 +150,34 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 	// A developer watching make run sees every attempt, unless told not to.
 	if os.Getenv("HOOKSENTRY_LOG_ATTEMPTS") == "" {
 		settings["HOOKSENTRY_LOG_ATTEMPTS"] = "true"
+	}
+	requested := func(name string) string {
+		if v, ok := opts.Settings[name]; ok {
+			return v
+		}
+		return os.Getenv(name)
+	}
+	ext, err := ExternalIssuerFromSettings(requested)
+	if err != nil {
+		return err
+	}
+	st.Issuer, err = devauth.LoadOrCreateIssuer(opts.StateDir)
+	if err != nil {
+		return err
+	}
+	// With the local issuer, the console signs in against the gateway's own
+	// /oauth endpoints. With an external issuer those are not served, and
+	// the console's settings are the user's (HOOKSENTRY_CONSOLE_*), as in
+	// a deployment.
+	var auth *devauth.AuthServer
+	if ext == nil {
+		auth, err = devauth.NewAuthServer(st.Issuer, st.URL, nil)
+		if err != nil {
+			return err
+		}
+		for k, v := range ConsoleSettings(auth) {
+			settings[k] = v
+		}
 	}
 	for k, v := range opts.Settings {
 		settings[k] = v
@@ -156,26 +192,12 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 	if err != nil {
 		return err
 	}
-	ext, err := ExternalIssuerFromSettings(setting)
-	if err != nil {
-		return err
-	}
 	st.Env = &app.Env{Config: cfg, AWS: awsCfg, Log: app.NewLogger(logw), APIOptions: opts.APIOptions}
 
-	st.Issuer, err = devauth.LoadOrCreateIssuer(opts.StateDir)
+	handler, err := HandlerWith(ctx, st.Env, st.Issuer, ext, auth)
 	if err != nil {
 		return err
 	}
-	handler, err := HandlerWith(ctx, st.Env, st.Issuer, ext)
-	if err != nil {
-		return err
-	}
-
-	st.listener, err = net.Listen("tcp", opts.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
-	}
-	st.URL = "http://" + st.listener.Addr().String()
 	st.server = NewServer(handler)
 	st.wg.Add(1)
 	go func() {
@@ -240,16 +262,18 @@ func emulatorHTTPClient() *awshttp.BuildableClient {
 
 // Handler is what the stack serves: the local gateway in front of every
 // function of env (Routes), and the issuer's JWKS. The gateway accepts
-// tokens of the local issuer.
+// tokens of the local issuer. It serves no /oauth endpoints.
 func Handler(env *app.Env, issuer *devauth.Issuer) (http.Handler, error) {
-	return HandlerWith(context.Background(), env, issuer, nil)
+	return HandlerWith(context.Background(), env, issuer, nil, nil)
 }
 
 // HandlerWith is Handler accepting tokens of ext instead of the local
 // issuer's when ext is not nil (HOOKSENTRY_JWT_ISSUER); it fails if ext's
 // JWKS cannot be fetched. The local issuer's JWKS stays served: harmless,
-// and `hooksentry token` keeps working against a stack without ext.
-func HandlerWith(ctx context.Context, env *app.Env, issuer *devauth.Issuer, ext *ExternalIssuer) (http.Handler, error) {
+// and `hooksentry token` keeps working against a stack without ext. auth,
+// if not nil, answers the local issuer's /oauth endpoints (the console's
+// sign-in), without a JWT.
+func HandlerWith(ctx context.Context, env *app.Env, issuer *devauth.Issuer, ext *ExternalIssuer, auth *devauth.AuthServer) (http.Handler, error) {
 	validator, err := authorizer(ctx, issuer, ext)
 	if err != nil {
 		return nil, err
@@ -272,6 +296,10 @@ func HandlerWith(ctx context.Context, env *app.Env, issuer *devauth.Issuer, ext 
 		if r.Method == http.MethodGet && r.URL.Path == openapi.JSONPath {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(openapi.JSON())
+			return
+		}
+		if auth != nil && devauth.Handles(r.URL.Path) {
+			auth.ServeHTTP(w, r)
 			return
 		}
 		gw.ServeHTTP(w, r)
@@ -323,6 +351,11 @@ func Routes(env *app.Env) ([]gateway.Route, error) {
 	if err := add(http.MethodPost, ingest.Path, "ingest", false); err != nil {
 		return nil, err
 	}
+	for _, path := range ConsolePaths {
+		if err := add(http.MethodGet, path, "console", false); err != nil {
+			return nil, err
+		}
+	}
 	return routes, nil
 }
 
@@ -337,6 +370,8 @@ func (st *Stack) Close() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_ = st.server.Shutdown(ctx)
 			cancel()
+		} else if st.listener != nil {
+			_ = st.listener.Close() // start failed between listening and serving
 		}
 		st.wg.Wait()
 		if st.Emulators != nil {

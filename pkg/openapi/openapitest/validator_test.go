@@ -138,22 +138,23 @@ func TestRoutesMatchTemplate(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("document routes:\n%s\ntemplate.yaml routes:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if len(want) != 13 {
-		t.Errorf("template.yaml has %d HTTP routes, want 13", len(want))
+	if len(want) != 15 {
+		t.Errorf("template.yaml has %d HTTP routes, want 15", len(want))
 	}
-	if wantLocal := []string{"GET " + openapi.JSONPath, "GET /healthz"}; !slices.Equal(local, wantLocal) {
+	wantLocal := []string{"GET " + openapi.JSONPath, "GET /healthz", "GET /oauth/authorize", "POST /oauth/authorize", "POST /oauth/token"}
+	if !slices.Equal(local, wantLocal) {
 		t.Errorf("local-only routes: got %v, want %v", local, wantLocal)
 	}
 }
 
 // TestSecurity: every /api/v1 route of template.yaml needs the bearer JWT;
-// ingest and the local-only routes need none.
+// ingest, the console and the local-only routes need none.
 func TestSecurity(t *testing.T) {
 	v := newValidator(t)
 	for path, item := range v.Doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			public := op.Security != nil && len(*op.Security) == 0
-			wantPublic := strings.HasPrefix(path, "/ingest/") || item.Extensions[openapi.LocalOnly] == true
+			wantPublic := strings.HasPrefix(path, "/ingest/") || strings.HasPrefix(path, "/console") || item.Extensions[openapi.LocalOnly] == true
 			if public != wantPublic {
 				t.Errorf("%s %s: public %v, want %v", method, path, public, wantPublic)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"runtime"
 	"sort"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -65,6 +67,49 @@ func (c *awsCounter) Option(cfg *aws.Config) {
 	cfg.APIOptions = append(cfg.APIOptions, func(stack *middleware.Stack) error {
 		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("benchCountRequests", c.handle), middleware.After)
 	})
+	// KMS is called through pkg/kmsjson, which has no middleware stack:
+	// its requests are counted at the HTTP client instead.
+	base := cfg.HTTPClient
+	if base == nil {
+		base = awshttp.NewBuildableClient() // what both the SDK and kmsjson use by default
+	}
+	cfg.HTTPClient = kmsCountingClient{c: c, next: base}
+}
+
+// kmsCountingClient counts the KMS JSON requests (X-Amz-Target
+// TrentService.*) sent through it, and passes everything on. It sees
+// attempts, not calls: a retried call counts once per attempt in both.
+type kmsCountingClient struct {
+	c    *awsCounter
+	next aws.HTTPClient
+}
+
+func (k kmsCountingClient) Do(req *http.Request) (*http.Response, error) {
+	op, ok := strings.CutPrefix(req.Header.Get("X-Amz-Target"), "TrentService.")
+	if !ok {
+		return k.next.Do(req)
+	}
+	side := callerSide()
+	resp, err := k.next.Do(req)
+	c := k.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil && errors.Is(err, context.Canceled) {
+		c.cancelled++
+		return resp, err
+	}
+	key := opKey{Side: side, Service: "KMS", Operation: op}
+	st := c.stats[key]
+	if st == nil {
+		st = &opStat{}
+		c.stats[key] = st
+	}
+	st.Calls++
+	st.Attempts++
+	if err != nil || resp.StatusCode >= 300 {
+		st.Errors++
+	}
+	return resp, err
 }
 
 // Reset forgets everything counted so far.

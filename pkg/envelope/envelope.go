@@ -22,16 +22,22 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/hooksentry/hooksentry/pkg/destination"
+	"github.com/hooksentry/hooksentry/pkg/kmsjson"
 )
 
-// KMS is the part of the KMS client the sealer uses.
+// KMS is the part of KMS the sealer uses. It is HookSentry's own interface,
+// not the SDK client's, because naming the SDK's input types would link the
+// SDK's KMS package (and its costly package inits) into every function;
+// kmsjson implements it.
 type KMS interface {
-	GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput, opts ...func(*kms.Options)) (*kms.GenerateDataKeyOutput, error)
-	Decrypt(ctx context.Context, in *kms.DecryptInput, opts ...func(*kms.Options)) (*kms.DecryptOutput, error)
+	// GenerateDataKey returns a new AES-256 data key, in plaintext and
+	// encrypted under keyID with the encryption context.
+	GenerateDataKey(ctx context.Context, keyID string, encCtx map[string]string) (plaintext, encryptedKey []byte, err error)
+	// Decrypt returns the plaintext of a data key, which KMS releases only
+	// for the key and encryption context it was encrypted with.
+	Decrypt(ctx context.Context, keyID string, encryptedKey []byte, encCtx map[string]string) (plaintext []byte, err error)
 }
 
 // Sealer implements destination.Sealer with KMS.
@@ -64,16 +70,12 @@ const nonceSize = 12
 
 // Seal encrypts plaintext under a new data key.
 func (s *Sealer) Seal(ctx context.Context, plaintext []byte, encCtx map[string]string) (destination.Sealed, error) {
-	out, err := s.KMS.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{
-		KeyId:             aws.String(s.KeyID),
-		KeySpec:           types.DataKeySpecAes256,
-		EncryptionContext: encCtx,
-	})
+	dataKey, encryptedKey, err := s.KMS.GenerateDataKey(ctx, s.KeyID, encCtx)
 	if err != nil {
 		return destination.Sealed{}, fmt.Errorf("kms generate data key: %w", err)
 	}
-	defer clear(out.Plaintext)
-	aead, err := newGCM(out.Plaintext)
+	defer clear(dataKey)
+	aead, err := newGCM(dataKey)
 	if err != nil {
 		return destination.Sealed{}, err
 	}
@@ -82,7 +84,7 @@ func (s *Sealer) Seal(ctx context.Context, plaintext []byte, encCtx map[string]s
 		return destination.Sealed{}, fmt.Errorf("read nonce: %w", err)
 	}
 	ct := aead.Seal(nonce, nonce, plaintext, additionalData(encCtx))
-	return destination.Sealed{Ciphertext: ct, EncryptedKey: out.CiphertextBlob}, nil
+	return destination.Sealed{Ciphertext: ct, EncryptedKey: encryptedKey}, nil
 }
 
 // Open decrypts a sealed value with the same encryption context.
@@ -125,11 +127,7 @@ func (s *Sealer) dataKey(ctx context.Context, encryptedKey []byte, encCtx map[st
 			return c.key, nil
 		}
 	}
-	out, err := s.KMS.Decrypt(ctx, &kms.DecryptInput{
-		CiphertextBlob:    encryptedKey,
-		EncryptionContext: encCtx,
-		KeyId:             aws.String(s.KeyID),
-	})
+	key, err := s.KMS.Decrypt(ctx, s.KeyID, encryptedKey, encCtx)
 	if err != nil {
 		return nil, fmt.Errorf("%w: kms decrypt: %w", ErrOpen, err)
 	}
@@ -149,10 +147,10 @@ func (s *Sealer) dataKey(ctx context.Context, encryptedKey []byte, encCtx map[st
 				}
 			}
 		}
-		s.cache[id] = cachedKey{key: out.Plaintext, expires: now.Add(s.CacheTTL)}
+		s.cache[id] = cachedKey{key: key, expires: now.Add(s.CacheTTL)}
 		s.mu.Unlock()
 	}
-	return out.Plaintext, nil
+	return key, nil
 }
 
 func (s *Sealer) clock() time.Time {
@@ -189,9 +187,9 @@ func additionalData(encCtx map[string]string) []byte {
 	return b
 }
 
-// New returns a Sealer for the key, with a KMS client built from cfg and
-// opened data keys cached for five minutes (4,096 at most), so a warm
-// delivery worker calls KMS about once per destination.
+// New returns a Sealer for the key, with a KMS client (kmsjson) built from
+// cfg and opened data keys cached for five minutes (4,096 at most), so a
+// warm delivery worker calls KMS about once per destination.
 func New(cfg aws.Config, keyID string) *Sealer {
-	return &Sealer{KMS: kms.NewFromConfig(cfg), KeyID: keyID, CacheTTL: 5 * time.Minute, CacheSize: 4096}
+	return &Sealer{KMS: kmsjson.New(cfg), KeyID: keyID, CacheTTL: 5 * time.Minute, CacheSize: 4096}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hooksentry/hooksentry/pkg/destination"
 	"github.com/hooksentry/hooksentry/pkg/envelope"
+	"github.com/hooksentry/hooksentry/pkg/kmsjson"
 	"github.com/hooksentry/hooksentry/pkg/local/emulator/emulatortest"
 )
 
@@ -25,30 +26,34 @@ func TestMain(m *testing.M) {
 	os.Exit(emulatortest.Run(m, nil))
 }
 
-var kmsSetup = sync.OnceValues(func() (*kms.Client, error) {
+var awsSetup = sync.OnceValues(func() (aws.Config, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return kms.NewFromConfig(cfg), nil
+	return awsconfig.LoadDefaultConfig(ctx)
 })
 
-// newKey creates a fresh symmetric key in local-kms.
-func newKey(t *testing.T) (*kms.Client, string) {
+// newKey creates a fresh symmetric key in local-kms (with the SDK client,
+// which tests may link) and returns the client the sealer uses in the
+// functions, kmsjson.
+func newKey(t *testing.T) (envelope.KMS, string) {
 	t.Helper()
-	client, err := kmsSetup()
+	cfg, err := awsSetup()
 	if err != nil {
-		t.Fatalf("KMS client: %v", err)
+		t.Fatalf("AWS config: %v", err)
 	}
-	out, err := client.CreateKey(context.Background(), &kms.CreateKeyInput{
+	out, err := kms.NewFromConfig(cfg).CreateKey(context.Background(), &kms.CreateKeyInput{
 		KeySpec: kmstypes.KeySpecSymmetricDefault, KeyUsage: kmstypes.KeyUsageTypeEncryptDecrypt,
 	})
 	if err != nil {
 		t.Fatalf("CreateKey: %v", err)
 	}
-	return client, aws.ToString(out.KeyMetadata.KeyId)
+	return kmsjson.New(cfg), aws.ToString(out.KeyMetadata.KeyId)
+}
+
+// kmsCall is what one call passed to KMS.
+type kmsCall struct {
+	keyID  string
+	encCtx map[string]string
 }
 
 // recordingKMS wraps the real client, counting calls and keeping the
@@ -56,31 +61,31 @@ func newKey(t *testing.T) (*kms.Client, string) {
 type recordingKMS struct {
 	envelope.KMS
 	mu        sync.Mutex
-	generates []*kms.GenerateDataKeyInput
-	decrypts  []*kms.DecryptInput
+	generates []kmsCall
+	decrypts  []kmsCall
 	fail      error
 }
 
-func (r *recordingKMS) GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput, opts ...func(*kms.Options)) (*kms.GenerateDataKeyOutput, error) {
+func (r *recordingKMS) GenerateDataKey(ctx context.Context, keyID string, encCtx map[string]string) ([]byte, []byte, error) {
 	r.mu.Lock()
-	r.generates = append(r.generates, in)
+	r.generates = append(r.generates, kmsCall{keyID, maps.Clone(encCtx)})
 	fail := r.fail
 	r.mu.Unlock()
 	if fail != nil {
-		return nil, fail
+		return nil, nil, fail
 	}
-	return r.KMS.GenerateDataKey(ctx, in, opts...)
+	return r.KMS.GenerateDataKey(ctx, keyID, encCtx)
 }
 
-func (r *recordingKMS) Decrypt(ctx context.Context, in *kms.DecryptInput, opts ...func(*kms.Options)) (*kms.DecryptOutput, error) {
+func (r *recordingKMS) Decrypt(ctx context.Context, keyID string, encryptedKey []byte, encCtx map[string]string) ([]byte, error) {
 	r.mu.Lock()
-	r.decrypts = append(r.decrypts, in)
+	r.decrypts = append(r.decrypts, kmsCall{keyID, maps.Clone(encCtx)})
 	fail := r.fail
 	r.mu.Unlock()
 	if fail != nil {
 		return nil, fail
 	}
-	return r.KMS.Decrypt(ctx, in, opts...)
+	return r.KMS.Decrypt(ctx, keyID, encryptedKey, encCtx)
 }
 
 func (r *recordingKMS) counts() (generates, decrypts int) {
@@ -176,14 +181,14 @@ func TestGenerateDataKeyCarriesEncryptionContext(t *testing.T) {
 		t.Fatalf("GenerateDataKey calls: got %d, want 1", len(rec.generates))
 	}
 	g := rec.generates[0]
-	if !maps.Equal(g.EncryptionContext, encCtx) {
-		t.Errorf("GenerateDataKey encryption context: got %v, want %v", g.EncryptionContext, encCtx)
+	if !maps.Equal(g.encCtx, encCtx) {
+		t.Errorf("GenerateDataKey encryption context: got %v, want %v", g.encCtx, encCtx)
 	}
-	if g.KeySpec != kmstypes.DataKeySpecAes256 || aws.ToString(g.KeyId) != s.KeyID {
-		t.Errorf("GenerateDataKey: got key spec %q key %q, want AES_256 and %q", g.KeySpec, aws.ToString(g.KeyId), s.KeyID)
+	if g.keyID != s.KeyID {
+		t.Errorf("GenerateDataKey: got key %q, want %q", g.keyID, s.KeyID)
 	}
-	if len(rec.decrypts) != 1 || !maps.Equal(rec.decrypts[0].EncryptionContext, encCtx) {
-		t.Errorf("Decrypt: got %d calls, want 1 with context %v", len(rec.decrypts), encCtx)
+	if len(rec.decrypts) != 1 || !maps.Equal(rec.decrypts[0].encCtx, encCtx) || rec.decrypts[0].keyID != s.KeyID {
+		t.Errorf("Decrypt: got %+v, want 1 call with key %q and context %v", rec.decrypts, s.KeyID, encCtx)
 	}
 }
 
@@ -217,7 +222,7 @@ func TestOnlyKMSGuardsTheKey(t *testing.T) {
 	s, _, _ := newSealer(t, 0)
 	sealed := seal(t, s, []byte("secret"), encCtx)
 	other := destination.EncryptionContext("tenant-1", "dest-2")
-	_, err := s.KMS.Decrypt(context.Background(), &kms.DecryptInput{CiphertextBlob: sealed.EncryptedKey, EncryptionContext: other})
+	_, err := s.KMS.Decrypt(context.Background(), s.KeyID, sealed.EncryptedKey, other)
 	if err == nil {
 		t.Errorf("KMS Decrypt of the data key with another context: got nil error, want a refusal")
 	}

@@ -74,3 +74,12 @@ func dispatch(group, usage string, args []string, stderr io.Writer, subs map[str
 	}
 	return nil
 }
+
+// print writes an API answer: as it came with --json, else rendered for
+// people.
+func (c *apiCommand) print(raw []byte, render func(w io.Writer, raw []byte) error) error {
+	if c.json {
+		return writeJSON(c.stdout, raw)
+	}
+	return render(c.stdout, raw)
+}

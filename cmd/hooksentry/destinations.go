@@ -293,10 +293,7 @@ func (c *destinationsCommand) create(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(c.stdout, raw)
-	}
-	return renderDestination(c.stdout, raw, cl.base)
+	return c.print(raw, func(w io.Writer, raw []byte) error { return renderDestination(w, raw, cl.base) })
 }
 
 func (c *destinationsCommand) list(ctx context.Context, args []string) error {
@@ -341,10 +338,7 @@ func (c *destinationsCommand) list(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(c.stdout, raw)
-	}
-	return renderDestinationList(c.stdout, raw)
+	return c.print(raw, renderDestinationList)
 }
 
 func (c *destinationsCommand) get(ctx context.Context, args []string) error {
@@ -360,10 +354,7 @@ func (c *destinationsCommand) get(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(c.stdout, raw)
-	}
-	return renderDestination(c.stdout, raw, cl.base)
+	return c.print(raw, func(w io.Writer, raw []byte) error { return renderDestination(w, raw, cl.base) })
 }
 
 func (c *destinationsCommand) update(ctx context.Context, args []string) error {
@@ -418,10 +409,7 @@ func (c *destinationsCommand) update(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(c.stdout, raw)
-	}
-	return renderDestination(c.stdout, raw, cl.base)
+	return c.print(raw, func(w io.Writer, raw []byte) error { return renderDestination(w, raw, cl.base) })
 }
 
 func (c *destinationsCommand) delete(ctx context.Context, args []string) error {
@@ -459,8 +447,5 @@ func (c *destinationsCommand) rotate(ctx context.Context, args []string, cmd, su
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(c.stdout, raw)
-	}
-	return renderRotated(c.stdout, raw, cl.base)
+	return c.print(raw, func(w io.Writer, raw []byte) error { return renderRotated(w, raw, cl.base) })
 }

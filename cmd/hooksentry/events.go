@@ -168,10 +168,7 @@ func (c *eventsCommand) list(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(c.stdout, raw)
-	}
-	return renderList(c.stdout, raw)
+	return c.print(raw, renderList)
 }
 
 func (c *eventsCommand) show(ctx context.Context, args []string) error {
@@ -192,10 +189,7 @@ func (c *eventsCommand) show(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(c.stdout, raw)
-	}
-	return renderEvent(c.stdout, raw)
+	return c.print(raw, renderEvent)
 }
 
 func (c *eventsCommand) replay(ctx context.Context, args []string) error {
@@ -243,10 +237,7 @@ func (c *eventsCommand) replayOne(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(c.stdout, raw)
-	}
-	return renderReplayed(c.stdout, raw)
+	return c.print(raw, renderReplayed)
 }
 
 type bulkReplayRequest struct {
@@ -343,8 +334,5 @@ func (c *eventsCommand) stats(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if c.json {
-		return writeJSON(c.stdout, raw)
-	}
-	return renderStats(c.stdout, raw)
+	return c.print(raw, renderStats)
 }

@@ -73,6 +73,18 @@ func FindRepoRoot(dir string) (string, error) {
 // take turns on a lock file in repoRoot/bin. log gets a line for each step
 // taken plus the installers' output; nil discards it.
 func EnsureTools(ctx context.Context, repoRoot string, log io.Writer) error {
+	return withToolsLock(ctx, repoRoot, ".emulator-tools.lock", log, func(binDir string, log io.Writer) error {
+		if err := ensureNodeModules(ctx, filepath.Join(repoRoot, "tools", "emulators"), log); err != nil {
+			return err
+		}
+		return ensureLocalKMS(ctx, filepath.Join(repoRoot, filepath.FromSlash(localKMSSource)), binDir, log)
+	})
+}
+
+// withToolsLock runs install, once Node.js is found, holding the lock file
+// lockName in repoRoot/bin, so that concurrent installers (parallel test
+// binaries) take turns.
+func withToolsLock(ctx context.Context, repoRoot, lockName string, log io.Writer, install func(binDir string, log io.Writer) error) error {
 	if log == nil {
 		log = io.Discard
 	}
@@ -83,16 +95,12 @@ func EnsureTools(ctx context.Context, repoRoot string, log io.Writer) error {
 	if err := os.MkdirAll(binDir, 0o755); err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}
-	unlock, err := lockFile(ctx, filepath.Join(binDir, ".emulator-tools.lock"), log)
+	unlock, err := lockFile(ctx, filepath.Join(binDir, lockName), log)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-
-	if err := ensureNodeModules(ctx, filepath.Join(repoRoot, "tools", "emulators"), log); err != nil {
-		return err
-	}
-	return ensureLocalKMS(ctx, filepath.Join(repoRoot, filepath.FromSlash(localKMSSource)), binDir, log)
+	return install(binDir, log)
 }
 
 // BrowserToolsDir holds the pinned browser driver of the console's browser
@@ -104,22 +112,9 @@ const BrowserToolsDir = "tools/browser"
 // same marker as the emulators'), taking turns with other processes on a
 // lock file in repoRoot/bin. It installs no browser.
 func EnsureBrowserTools(ctx context.Context, repoRoot string, log io.Writer) error {
-	if log == nil {
-		log = io.Discard
-	}
-	if _, err := findNode(ctx); err != nil {
-		return err
-	}
-	binDir := filepath.Join(repoRoot, "bin")
-	if err := os.MkdirAll(binDir, 0o755); err != nil {
-		return fmt.Errorf("emulator: %w", err)
-	}
-	unlock, err := lockFile(ctx, filepath.Join(binDir, ".browser-tools.lock"), log)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	return ensureNodeModules(ctx, filepath.Join(repoRoot, filepath.FromSlash(BrowserToolsDir)), log)
+	return withToolsLock(ctx, repoRoot, ".browser-tools.lock", log, func(_ string, log io.Writer) error {
+		return ensureNodeModules(ctx, filepath.Join(repoRoot, filepath.FromSlash(BrowserToolsDir)), log)
+	})
 }
 
 // findNode returns the path of node on PATH, checking it is new enough.

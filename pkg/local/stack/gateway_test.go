@@ -32,26 +32,7 @@ import (
 func TestEventRoutesThroughTheGateway(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	awsCfg, err := app.AWSFromEnvironment(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Provision(ctx, awsCfg, Names{
-		Table: "gateway-events", KeyAlias: "alias/gateway-events", Queue: "gateway-events-q",
-		DeadLetter: "gateway-events-dlq", VisibilityTimeout: DefaultVisibilityTimeout,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	settings := map[string]string{
-		"HOOKSENTRY_TABLE_NAME": res.TableName, "HOOKSENTRY_KMS_KEY_ID": res.KMSKeyID,
-		"HOOKSENTRY_QUEUE_URL": res.QueueURL, "HOOKSENTRY_DLQ_URL": res.DLQURL,
-	}
-	cfg, err := config.Load(func(name string) string { return settings[name] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &app.Env{Config: cfg, AWS: awsCfg, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	env := provisionedEnv(ctx, t, "gateway-events")
 
 	tenant, dest := uuid.NewString(), uuid.NewString()
 	st := env.Store()
@@ -192,4 +173,30 @@ func send(t *testing.T, base, method, path, auth, body string) (int, string) {
 		t.Errorf("%s %s: %d with Content-Type %q, want the function's application/problem+json", method, path, resp.StatusCode, ct)
 	}
 	return resp.StatusCode, string(b)
+}
+
+// provisionedEnv provisions a table, key and queues named after name on
+// the emulators and returns the functions' Env for them.
+func provisionedEnv(ctx context.Context, t *testing.T, name string) *app.Env {
+	t.Helper()
+	awsCfg, err := app.AWSFromEnvironment(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Provision(ctx, awsCfg, Names{
+		Table: name, KeyAlias: "alias/" + name, Queue: name + "-q",
+		DeadLetter: name + "-dlq", VisibilityTimeout: DefaultVisibilityTimeout,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := map[string]string{
+		"HOOKSENTRY_TABLE_NAME": res.TableName, "HOOKSENTRY_KMS_KEY_ID": res.KMSKeyID,
+		"HOOKSENTRY_QUEUE_URL": res.QueueURL, "HOOKSENTRY_DLQ_URL": res.DLQURL,
+	}
+	cfg, err := config.Load(func(name string) string { return settings[name] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &app.Env{Config: cfg, AWS: awsCfg, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 }

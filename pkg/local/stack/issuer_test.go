@@ -3,10 +3,8 @@ package stack
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"github.com/hooksentry/hooksentry/pkg/app"
-	"github.com/hooksentry/hooksentry/pkg/config"
 	"github.com/hooksentry/hooksentry/pkg/local/devauth"
 )
 
@@ -66,26 +63,7 @@ func TestExternalIssuerFromSettings(t *testing.T) {
 func TestGatewayWithExternalIssuer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	awsCfg, err := app.AWSFromEnvironment(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Provision(ctx, awsCfg, Names{
-		Table: "external-issuer", KeyAlias: "alias/external-issuer", Queue: "external-issuer-q",
-		DeadLetter: "external-issuer-dlq", VisibilityTimeout: DefaultVisibilityTimeout,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	settings := map[string]string{
-		"HOOKSENTRY_TABLE_NAME": res.TableName, "HOOKSENTRY_KMS_KEY_ID": res.KMSKeyID,
-		"HOOKSENTRY_QUEUE_URL": res.QueueURL, "HOOKSENTRY_DLQ_URL": res.DLQURL,
-	}
-	cfg, err := config.Load(func(name string) string { return settings[name] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &app.Env{Config: cfg, AWS: awsCfg, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	env := provisionedEnv(ctx, t, "external-issuer")
 
 	newIssuer := func(issuerURL, audience string) *devauth.Issuer {
 		iss, err := devauth.LoadOrCreateIssuer(t.TempDir()) // a fresh RSA key

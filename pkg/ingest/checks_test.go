@@ -22,6 +22,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/event"
 	"github.com/hooksentry/hooksentry/pkg/ingest"
 	"github.com/hooksentry/hooksentry/pkg/ingest/ingesttest"
+	"github.com/hooksentry/hooksentry/pkg/openapi/openapitest"
 )
 
 const githubSecret = "It's a Secret to Everybody"
@@ -326,6 +327,16 @@ func TestIngestInFlightDuplicateIsAskedToRetry(t *testing.T) {
 	c.h.Queue = c.queue
 	rec := c.post(t, token, []byte(`{}`), h)
 	p := wantProblem(t, rec, http.StatusConflict)
+	// The answer is one the API document describes.
+	v, err := openapitest.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/ingest/"+token, nil)
+	req.Header = h.Clone()
+	if err := v.Check(req, []byte(`{}`), rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
+		t.Errorf("the 409 is not in docs/openapi.yaml: %v", err)
+	}
 	if rec.Header().Get("Retry-After") == "" || !strings.Contains(p.Detail, "retry") {
 		t.Errorf("409 %q, Retry-After %q: want a retry hint", p.Detail, rec.Header().Get("Retry-After"))
 	}

@@ -194,7 +194,9 @@ async function signIn() {
   const returnHash = location.hash && location.hash !== "#/" ? location.hash : "#/destinations";
   sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state, returnHash }));
   const url = new URL(config.authorizeUrl, location.href);
-  url.search = new URLSearchParams({
+  // Set, not replace: a configured authorize URL may carry parameters of
+  // its own (Auth0's audience=…), which the issuer needs too.
+  const params = {
     response_type: "code",
     client_id: config.clientId,
     redirect_uri: redirectUri(),
@@ -202,7 +204,8 @@ async function signIn() {
     code_challenge_method: "S256",
     state,
     scope: config.scope || "openid",
-  }).toString();
+  };
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   location.assign(url.toString());
 }
 
@@ -316,7 +319,15 @@ function query(params) {
 function parseHash() {
   const raw = location.hash.replace(/^#/, "") || "/destinations";
   const [path, qs] = raw.split("?");
-  return { parts: path.split("/").filter(Boolean).map(decodeURIComponent), params: new URLSearchParams(qs || "") };
+  const decode = (p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return null; // a malformed escape (#/destinations/%E0): no such page
+    }
+  };
+  const parts = path.split("/").filter(Boolean).map(decode);
+  return { parts: parts.includes(null) ? ["not-found"] : parts, params: new URLSearchParams(qs || "") };
 }
 
 function go(hash) {
@@ -330,6 +341,19 @@ function renderNav(signedIn) {
     ? [h("a", { href: "#/destinations" }, "Destinations"),
       h("button", { type: "button", class: "link", onclick: () => signOut() }, "Sign out")]
     : []);
+}
+
+// announcePage names the page in the title and moves focus to its heading,
+// so that keyboard and screen-reader users land on what changed.
+function announcePage(root, page) {
+  const heading = page.querySelector("h1");
+  document.title = (heading ? heading.textContent + " · " : "") + "HookSentry console";
+  if (heading) {
+    heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: true });
+  } else {
+    root.focus({ preventScroll: true });
+  }
 }
 
 async function render() {
@@ -358,6 +382,7 @@ async function render() {
     if (!current() || (err instanceof ApiError && err.status === 401)) return;
     clear(page, h("h1", {}, "Something went wrong"), errorBox(err, render));
   }
+  if (current()) announcePage(root, page);
 }
 
 function renderSignedOut(root, message) {
@@ -781,10 +806,14 @@ function toLocalInput(iso) {
   const pad = (n) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
-function fromLocalInput(v) {
+// fromLocalInput reads a minute; endOfMinute makes "until 12:30" take the
+// whole of 12:30 (the API's to is inclusive, to the millisecond).
+function fromLocalInput(v, endOfMinute) {
   if (!v) return "";
   const d = new Date(v);
-  return isNaN(d) ? "" : d.toISOString();
+  if (isNaN(d)) return "";
+  if (endOfMinute) d.setSeconds(59, 999);
+  return d.toISOString();
 }
 
 async function eventsPage(page, id, params, current) {
@@ -807,7 +836,7 @@ async function eventsPage(page, id, params, current) {
     class: "filters", role: "search", "aria-label": "Filter events",
     onsubmit: (e) => {
       e.preventDefault();
-      go(base + query({ status: status.value, from: fromLocalInput(from.value), to: fromLocalInput(to.value), Qt: qt.value }));
+      go(base + query({ status: status.value, from: fromLocalInput(from.value), to: fromLocalInput(to.value, true), Qt: qt.value }));
     },
   },
   field("ev-status", "Status", status),
@@ -833,8 +862,15 @@ async function eventsPage(page, id, params, current) {
             e.target.disabled = true;
             replayMsg.textContent = "Replaying…";
             try {
-              const out = await api("POST", `/destinations/${d.id}/events/replay`, { status: "Failed" });
-              replayMsg.textContent = `Replayed ${out.replayed}, remaining ${out.remaining}.`;
+              // A call replays at most 1,000 (CONTRACT §5): call again
+              // while some remain, a bounded number of times.
+              let replayed = 0, out;
+              for (let calls = 0; calls < 20; calls++) {
+                out = await api("POST", `/destinations/${d.id}/events/replay`, { status: "Failed" });
+                replayed += out.replayed;
+                if (out.remaining === 0 || out.replayed === 0) break;
+              }
+              replayMsg.textContent = `Replayed ${replayed}, remaining ${out.remaining}.`;
               await loadEvents(results, d, f, base, current);
             } catch (err) {
               replayMsg.textContent = describe(err);
@@ -868,7 +904,8 @@ async function loadEvents(results, d, f, base, current) {
   const pages = pager(data.total, f, (pg) => base + query({ ...f, Pg: pg }));
   if (data.totalCapped) pages.append(h("span", { class: "hint" }, " (at least; narrow with from/to)"));
   if (!data.items.length) {
-    clear(results, h("p", { class: "empty" }, "No events match."), pages);
+    const text = data.total > 0 ? "No events on this page." : "No events match.";
+    clear(results, h("p", { class: "empty" }, text), pages);
     return;
   }
   clear(results,

@@ -133,9 +133,22 @@ async function main() {
   check(requests.every((p) => p.startsWith("/console")), "signed out, the console requested only /console/*: " + requests.join(" "));
   await shot("01-signed-out");
 
-  // 2. Sign in through the local issuer with the tenant's id.
+  // 2. Sign in through the local issuer with the tenant's id. The
+  // configured authorize URL's own parameters are kept (an Auth0 audience
+  // travels in it): here one added to the real configuration.
+  await page.route("**/console/config.json", async (route) => {
+    const resp = await route.fetch();
+    const cfg = await resp.json();
+    const u = new URL(cfg.authorizeUrl);
+    u.searchParams.set("audience", "https://api.example");
+    cfg.authorizeUrl = u.toString();
+    await route.fulfill({ response: resp, json: cfg });
+  });
+  await page.reload();
   await button("Sign in").click();
   await page.waitForURL((u) => u.pathname.startsWith("/oauth/"));
+  check(new URL(page.url()).searchParams.get("audience") === "https://api.example", "sign-in keeps the authorize URL's own parameters");
+  await page.unroute("**/console/config.json");
   await page.getByLabel("Tenant ID").fill(TENANT);
   await shot("02-issuer-sign-in");
   await button("Sign in").click();
@@ -280,6 +293,15 @@ async function main() {
   const api3 = await ask("destination", { id: destId });
   check(api3.status === 404, "the API no longer has the destination");
   await shot("13-destinations-after-delete");
+
+  // A malformed address is a "Not found" page, not a page error (the run
+  // fails on any), and the page's title and focus follow the heading.
+  await page.goto(`${BASE}/console/#/destinations/%E0`);
+  await page.getByRole("heading", { name: "Not found" }).waitFor();
+  check((await page.title()).startsWith("Not found"), "a malformed address shows Not found, titled so");
+  check(await page.evaluate(() => document.activeElement && document.activeElement.tagName === "H1"), "focus moves to the page's heading");
+  await page.goto(`${BASE}/console/#/destinations`); // back where the next steps start
+  await link("New destination").waitFor();
 
   // 12. Sign out forgets the token.
   await button("Sign out").click();

@@ -154,3 +154,14 @@ func TestNoOAuthWithoutTheLocalAuthServer(t *testing.T) {
 		t.Errorf("config.json without settings: %d %s", w.Code, w.Body)
 	}
 }
+
+func TestLocalSignInOnlyOnLoopback(t *testing.T) {
+	for url, want := range map[string]bool{
+		"http://127.0.0.1:8080": true, "http://[::1]:8080": true,
+		"http://0.0.0.0:8080": false, "http://192.168.1.10:8080": false, "http://localhost:8080": false, "::": false,
+	} {
+		if got := loopbackURL(url); got != want {
+			t.Errorf("loopbackURL(%q) = %v, want %v", url, got, want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,8 +170,10 @@ func (st *Stack) start(ctx context.Context, opts Options, logw io.Writer) error 
 	// /oauth endpoints. With an external issuer those are not served, and
 	// the console's settings are the user's (HOOKSENTRY_CONSOLE_*), as in
 	// a deployment.
+	// The local sign-in gives a token for any tenant to whoever reaches
+	// it: only on a loopback listener, never one the network can reach.
 	var auth *devauth.AuthServer
-	if ext == nil {
+	if ext == nil && loopbackURL(st.URL) {
 		auth, err = devauth.NewAuthServer(st.Issuer, st.URL, nil)
 		if err != nil {
 			return err
@@ -379,4 +382,14 @@ func (st *Stack) Close() error {
 		}
 	})
 	return err
+}
+
+// loopbackURL reports whether rawURL's host is a loopback IP address.
+func loopbackURL(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }

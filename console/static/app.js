@@ -514,6 +514,7 @@ function destinationForm(orig, onSubmit) {
     prefix: h("input", { type: "text", placeholder: "sha256=" }),
   };
   const hmacGroup = h("div", { class: "subfields" },
+    editing && vOrig ? h("p", { class: "hint" }, "The API does not show the current Hmac settings: to change any of them, enter all of them again with the secret.") : null,
     field("verification.header", "Signature header", hmac.header),
     field("verification.algorithm", "Algorithm", hmac.algorithm),
     field("verification.encoding", "Encoding", hmac.encoding),
@@ -1063,6 +1064,11 @@ async function start() {
   const failure = await completeSignIn();
   if (failure) flash = { text: failure, kind: "error" };
   window.addEventListener("hashchange", render);
+  // A page restored from the back/forward cache after sign-out would still
+  // show what the signed-in console had loaded: render it again.
+  window.addEventListener("pageshow", (e) => {
+    if (e.persisted) render();
+  });
   render();
 }
 

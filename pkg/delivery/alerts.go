@@ -69,18 +69,14 @@ func (a *Alerter) Publish(ctx context.Context, o alert.Occurrence) int {
 		msgs[i] = alert.Message(o, id, now)
 	}
 	failed, err := a.Queue.PublishBatch(ctx, msgs)
-	sent := len(msgs) - len(failed)
-	switch {
-	case err != nil && len(failed) == 0:
-		sent = 0
-		fallthrough
-	case err != nil:
-		log.ErrorContext(ctx, "publish alerts", "alert", string(o.Type), "destinationId", o.DestinationID, "error", err)
-	case len(failed) > 0:
-		log.ErrorContext(ctx, "publish alerts", "alert", string(o.Type), "destinationId", o.DestinationID,
-			"error", fmt.Sprintf("%d of %d alerts not published", len(failed), len(msgs)))
+	if err != nil && len(failed) == 0 {
+		failed = make([]int, len(msgs)) // an error without indexes: none went out
 	}
-	return sent
+	if len(failed) > 0 {
+		log.ErrorContext(ctx, "publish alerts", "alert", string(o.Type), "destinationId", o.DestinationID,
+			"error", fmt.Sprintf("%d of %d alerts not published: %v", len(failed), len(msgs), err))
+	}
+	return len(msgs) - len(failed)
 }
 
 // alert publishes o with the worker's subscribers and queue, and counts

@@ -13,17 +13,20 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/verify"
 )
 
-// maxSecretLength bounds a verification secret as it bounds credentials.
+// maxSecretLength bounds every string member of credentials, verification
+// and deduplication settings.
 const maxSecretLength = 4096
 
-// stringMembers decodes a settings object whose members are all strings,
-// matching names case-insensitively against allowed (canonical spellings)
-// and reporting each other member and each non-string as a field error
-// under prefix. ok is false when raw is not an object.
+// stringMembers decodes a settings object whose members are all strings
+// (credentials, verification, deduplication), matching names
+// case-insensitively against allowed (canonical spellings) and reporting
+// each other member, each non-string, each value over 4096 characters or
+// with control characters as a field error under prefix. ok is false, and
+// nothing reported, when raw is not an object: the caller says what it
+// should be.
 func stringMembers(f *apperror.Fields, prefix string, raw json.RawMessage, allowed []string, what string) (map[string]string, bool) {
 	members, err := objectMembers(raw)
 	if err != nil {
-		f.Add(prefix, "must be an object")
 		return nil, false
 	}
 	values := map[string]string{}
@@ -67,6 +70,7 @@ func parseVerification(f *apperror.Fields, raw json.RawMessage) *VerificationInp
 	before := len(*f)
 	values, ok := stringMembers(f, field, raw, append([]string{"type", "secret"}, hmacOnly...), "a verification")
 	if !ok {
+		f.Add(field, "must be an object")
 		return nil
 	}
 	typeName, hasType := values["type"]
@@ -128,6 +132,7 @@ func parseDeduplication(f *apperror.Fields, raw json.RawMessage) *Deduplication 
 	before := len(*f)
 	values, ok := stringMembers(f, field, raw, []string{"key", "window"}, "a deduplication")
 	if !ok {
+		f.Add(field, "must be an object")
 		return nil
 	}
 	d := &Deduplication{Window: dedup.DefaultWindow}

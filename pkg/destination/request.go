@@ -13,6 +13,7 @@ import (
 	"github.com/hooksentry/hooksentry/pkg/apperror"
 	"github.com/hooksentry/hooksentry/pkg/event"
 	"github.com/hooksentry/hooksentry/pkg/verify"
+	"golang.org/x/net/http/httpguts"
 )
 
 // CreateInput is a validated create request.
@@ -379,40 +380,16 @@ var credentialFields = map[AuthType][]struct {
 }
 
 func parseCredentials(f *apperror.Fields, at AuthType, raw json.RawMessage, policy URLPolicy) *Credentials {
-	members, err := objectMembers(raw)
-	if err != nil {
+	fields := credentialFields[at]
+	names := make([]string, len(fields))
+	for i, cf := range fields {
+		names[i] = cf.name
+	}
+	before := len(*f)
+	values, ok := stringMembers(f, "credentials", raw, names, fmt.Sprintf("%s credentials", at))
+	if !ok {
 		f.Add("credentials", "must be an object of the %s shape", at)
 		return nil
-	}
-	fields := credentialFields[at]
-	values := map[string]string{}
-	before := len(*f)
-	for _, m := range members { // document order: deterministic errors, last spelling wins
-		k, v := m.name, m.value
-		name := ""
-		for _, cf := range fields {
-			if strings.EqualFold(k, cf.name) {
-				name = cf.name
-			}
-		}
-		if name == "" {
-			f.Add("credentials."+k, "is not a property of %s credentials", at)
-			continue
-		}
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			f.Add("credentials."+name, "must be a string")
-			continue
-		}
-		if len(s) > 4096 {
-			f.Add("credentials."+name, "must be at most 4096 characters")
-			continue
-		}
-		if strings.ContainsFunc(s, isControl) {
-			f.Add("credentials."+name, "must not contain control characters")
-			continue
-		}
-		values[name] = s
 	}
 	for _, cf := range fields {
 		if _, ok := values[cf.name]; !ok && cf.required && !hasField(*f, "credentials."+cf.name) {
@@ -462,16 +439,7 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 // name: an HTTP token that is not reserved, by the same rule that decides
 // which headers are forwarded (event.APIKeyHeaderAllowed).
 func validHeaderName(name string) bool {
-	if len(name) > 256 || !event.APIKeyHeaderAllowed(name) {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return name != ""
+	return len(name) <= 256 && event.APIKeyHeaderAllowed(name) && httpguts.ValidHeaderFieldName(name)
 }
 
 // validateURL applies CONTRACT §1's URL rules and returns the URL as given.

@@ -65,18 +65,11 @@ func (h *Handler) acceptChecked(ctx context.Context, header http.Header, owner d
 		m.Verified = string(d.Verification.Config.Scheme)
 	}
 	if d.Deduplication == nil {
-		if err := h.Queue.Publish(ctx, m); err != nil {
-			return accepted{}, err
-		}
-		return accepted{EventID: m.EventID}, nil
+		return h.publish(ctx, m)
 	}
 	value, ok := d.Deduplication.Key.Value(header, m.Body)
 	if !ok {
-		// CONTRACT §2: a request without the key is accepted normally.
-		if err := h.Queue.Publish(ctx, m); err != nil {
-			return accepted{}, err
-		}
-		return accepted{EventID: m.EventID}, nil
+		return h.publish(ctx, m) // CONTRACT §2: a request without the key is accepted normally
 	}
 	fp := dedup.Fingerprint(d.Deduplication.Key, value)
 	first, state, err := h.Claims.ClaimDedupKey(ctx, d.ID, fp, m.EventID, now, d.Deduplication.Window, ClaimLease)

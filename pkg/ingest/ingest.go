@@ -157,10 +157,15 @@ func (h *Handler) accept(r *http.Request) (accepted, error) {
 		Body:          body,
 	}
 	if !owner.Checks() {
-		if err := h.Queue.Publish(ctx, m); err != nil {
-			return accepted{}, err
-		}
-		return accepted{EventID: m.EventID}, nil
+		return h.publish(ctx, m)
 	}
 	return h.acceptChecked(ctx, r.Header, owner, m, now)
+}
+
+// publish makes m durable: from then on it is accepted.
+func (h *Handler) publish(ctx context.Context, m event.Message) (accepted, error) {
+	if err := h.Queue.Publish(ctx, m); err != nil {
+		return accepted{}, err
+	}
+	return accepted{EventID: m.EventID}, nil
 }

@@ -3,6 +3,8 @@ package verify
 import (
 	"fmt"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // Config is a destination's verification settings without the secret.
@@ -41,7 +43,7 @@ func (c Config) Validate() error {
 	if c.Header == "" {
 		return &FieldError{Field: "header", Message: "is required for Hmac"}
 	}
-	if !isToken(c.Header) {
+	if !httpguts.ValidHeaderFieldName(c.Header) {
 		return &FieldError{Field: "header", Message: "must be an HTTP header name"}
 	}
 	if c.Algorithm != "" {
@@ -95,22 +97,4 @@ func schemeList() string {
 		names = append(names, string(sc))
 	}
 	return strings.Join(names, ", ")
-}
-
-// isToken reports whether s is an RFC 9110 token, the grammar of a header
-// field name.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		switch {
-		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
